@@ -1,0 +1,249 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * exasock: socket acceleration for unmodified Linux programs.
+ *
+ * This header is the whole ABI between exasock.ko and user space: the
+ * socket family, its socket options, the shared-memory ring layout and
+ * the "exasock" generic netlink family.
+ *
+ * Generic netlink commands and their attribute trees
+ * --------------------------------------------------
+ *
+ * EXASOCK_CMD_IF_ATTACH (CAP_NET_ADMIN in the socket's network namespace)
+ * EXASOCK_CMD_IF_DETACH (CAP_NET_ADMIN)
+ *   EXASOCK_A_IF_IFINDEX: NLA_U32    \ exactly one of these
+ *   EXASOCK_A_IF_NAME: NLA_NUL_STRING / names the interface
+ *
+ * EXASOCK_CMD_IF_GET (dump; reply one message per attached interface)
+ *   EXASOCK_A_IF_IFINDEX: NLA_U32
+ *   EXASOCK_A_IF_NAME: NLA_NUL_STRING
+ *   EXASOCK_A_IF_STATS: NLA_NESTED
+ *     EXASOCK_A_STAT_*: NLA_U64 each (interface counters)
+ *
+ * EXASOCK_CMD_SOCK_GET (dump; one message per accelerated socket in the
+ *                       requester's network namespace)
+ *   EXASOCK_A_SOCK_ID: NLA_U64             unique socket id
+ *   EXASOCK_A_SOCK_PROTO: NLA_U8           IPPROTO_UDP or IPPROTO_TCP
+ *   EXASOCK_A_SOCK_STATE: NLA_U8           enum exasock_sock_state
+ *   EXASOCK_A_SOCK_LOCAL_ADDR: NLA_BE32
+ *   EXASOCK_A_SOCK_LOCAL_PORT: NLA_BE16
+ *   EXASOCK_A_SOCK_PEER_ADDR: NLA_BE32
+ *   EXASOCK_A_SOCK_PEER_PORT: NLA_BE16
+ *   EXASOCK_A_SOCK_RECV_Q: NLA_U32         bytes not yet read
+ *   EXASOCK_A_SOCK_SEND_Q: NLA_U32         bytes not yet sent/acked
+ *   EXASOCK_A_SOCK_UID: NLA_U32
+ *   EXASOCK_A_SOCK_INODE: NLA_U64          inode of the socket file
+ *   EXASOCK_A_SOCK_STATS: NLA_NESTED
+ *     EXASOCK_A_STAT_*: NLA_U64 each (per-socket counters)
+ *
+ * EXASOCK_CMD_STATS_GET (do; module-wide, all namespaces)
+ *   EXASOCK_A_VERSION: NLA_U32             EXASOCK_VERSION_CODE
+ *   EXASOCK_A_FEATURES: NLA_U64            EXASOCK_FEATURE_* mask
+ *   EXASOCK_A_STATS: NLA_NESTED
+ *     EXASOCK_A_STAT_*: NLA_U64 each (module counters)
+ */
+#ifndef _UAPI_LINUX_EXASOCK_H
+#define _UAPI_LINUX_EXASOCK_H
+
+#include <linux/types.h>
+
+#define EXASOCK_VERSION(a, b, c)	(((a) << 16) + ((b) << 8) + (c))
+#define EXASOCK_VERSION_CODE		EXASOCK_VERSION(3, 0, 0)
+
+/*
+ * Socket family. 25 was AF_WANPIPE, which no kernel registers; the module
+ * parameter "family" moves it if another module has taken it.
+ */
+#define AF_EXASOCK			25
+#define PF_EXASOCK			AF_EXASOCK
+
+/* Socket option level of the family (also accepted on AF_INET sockets
+ * by libexasock, before conversion).
+ */
+#define SOL_EXASOCK			0x4558	/* "EX" */
+
+/* int: non-zero opts the socket out of acceleration. Setting it on an
+ * accelerated socket fails with EPERM; so does clearing it once set.
+ */
+#define SO_EXA_NO_ACCEL			1
+/* int (write only): take over the AF_INET socket open at this fd number
+ * as the native twin. Only before bind/connect on the exasock socket.
+ */
+#define SO_EXA_ADOPT			2
+/* struct exasock_mmap_info (read only): where the rings are. */
+#define SO_EXA_MMAP_INFO		3
+/* int (read only): 1 once the socket is accelerated. */
+#define SO_EXA_ACCELERATED		4
+/* struct exasock_sock_info (read only): identity and counters. */
+#define SO_EXA_INFO			5
+
+/* sendmsg() flag: run the whole send path but drop the frame just before
+ * it would reach the device, to warm caches.
+ */
+#define MSG_EXA_WARM			0x800000	/* unused by Linux */
+
+#define EXASOCK_FEATURE_UDP		(1ULL << 0)
+#define EXASOCK_FEATURE_NATIVE_TWIN	(1ULL << 1)
+#define EXASOCK_FEATURE_MSG_WARM	(1ULL << 2)
+#define EXASOCK_FEATURES_ALL		(EXASOCK_FEATURE_UDP | \
+					 EXASOCK_FEATURE_NATIVE_TWIN | \
+					 EXASOCK_FEATURE_MSG_WARM)
+
+/*
+ * Receive ring
+ * ------------
+ *
+ * Each accelerated socket has one receive ring. It is exported as two
+ * mappings, both obtained with mmap() on the socket at fixed page offsets:
+ *
+ *   EXASOCK_MMAP_RX_RING   read-only: kernel-written header and data
+ *   EXASOCK_MMAP_RX_USER   read-write: the consumer index
+ *
+ * The byte offsets of each field inside those mappings come from
+ * getsockopt(SOL_EXASOCK, SO_EXA_MMAP_INFO); never hard-code them.
+ *
+ * The data area is a power-of-two sized byte ring. Producer and consumer
+ * are free-running __u32 byte counts; (index & (size - 1)) is the offset.
+ * A record is a struct exasock_rx_entry followed by its payload, padded to
+ * EXASOCK_RX_ALIGN. A record never wraps: when the tail of the ring is too
+ * short, the kernel writes an entry with EXASOCK_RX_F_PAD covering it.
+ *
+ *   kernel (producer)                   process (consumer)
+ *   -----------------                   ------------------
+ *   c = READ_ONCE(consumer)             p = load_acquire(producer)  (C)
+ *   if (room(p, c) < rec) drop, count   if (c == p) empty
+ *   write record at p                   copy record at c
+ *   store_release(producer, p + rec)(A) cas(consumer, c, c + rec)   (B)
+ *
+ * (A) publishes the record before the new producer index (matches C).
+ * (B) is a compare-and-swap so that several consumers (threads, forked
+ *     processes, and the kernel's own recvmsg) may share one ring: a
+ *     consumer copies first and keeps its copy only if the swap succeeds;
+ *     the producer never writes over [consumer, consumer + size), so a
+ *     successful swap proves the copy was intact.
+ */
+#define EXASOCK_MMAP_RX_RING		0x000000000ULL
+#define EXASOCK_MMAP_RX_USER		0x100000000ULL
+
+#define EXASOCK_RX_ALIGN		64
+#define EXASOCK_RX_F_PAD		(1U << 0)	/* skip, no datagram */
+
+struct exasock_rx_entry {
+	__u32 len;		/* payload bytes following this header */
+	__u32 flags;		/* EXASOCK_RX_F_* */
+	__u32 src_addr;		/* IPv4, network byte order */
+	__u32 dst_addr;		/* IPv4, network byte order */
+	__u16 src_port;		/* network byte order */
+	__u16 dst_port;		/* network byte order */
+	__u32 ifindex;		/* arrival interface */
+	__u64 tstamp_ns;	/* arrival time, CLOCK_REALTIME */
+};
+
+/* bits of the kernel-written "flags" word */
+#define EXASOCK_RING_F_NATIVE_PENDING	(1U << 0) /* twin has data queued */
+#define EXASOCK_RING_F_ERROR		(1U << 1) /* so_error is set */
+#define EXASOCK_RING_F_SHUTDOWN		(1U << 2) /* no more data will come */
+
+struct exasock_mmap_info {
+	__u32 rx_size;		/* data area bytes, a power of two */
+	__u32 rx_align;		/* record alignment, EXASOCK_RX_ALIGN */
+	__u64 rx_ring_len;	/* length to map at EXASOCK_MMAP_RX_RING */
+	__u64 rx_user_len;	/* length to map at EXASOCK_MMAP_RX_USER */
+	__u64 rx_producer;	/* offset of __u32 producer in the ring map */
+	__u64 rx_flags;		/* offset of __u32 flags in the ring map */
+	__u64 rx_data;		/* offset of the data area in the ring map */
+	__u64 rx_consumer;	/* offset of __u32 consumer in the user map */
+};
+
+enum exasock_sock_state {
+	EXASOCK_STATE_UNBOUND,
+	EXASOCK_STATE_BOUND,		/* UDP bound, not connected */
+	EXASOCK_STATE_CONNECTED,	/* UDP connected */
+	__EXASOCK_STATE_MAX,
+};
+
+/* Per-socket counters (struct exasock_sock_info.stats[] index and
+ * EXASOCK_A_STAT_* attribute type share these numbers).
+ */
+enum {
+	EXASOCK_STAT_UNSPEC,
+	EXASOCK_STAT_RX_PACKETS,	/* datagrams put in the ring */
+	EXASOCK_STAT_RX_BYTES,
+	EXASOCK_STAT_RX_RING_FULL,	/* dropped: no room in the ring */
+	EXASOCK_STAT_RX_NATIVE,		/* datagrams read from the twin */
+	EXASOCK_STAT_TX_PACKETS,	/* frames sent by the fast path */
+	EXASOCK_STAT_TX_BYTES,
+	EXASOCK_STAT_TX_NATIVE,		/* sends handed to the twin */
+	EXASOCK_STAT_TX_WARM,		/* MSG_EXA_WARM sends */
+	EXASOCK_STAT_TX_ERRORS,		/* fast-path sends that failed */
+	EXASOCK_STAT_RX_RING_RESET,	/* consumer index found invalid */
+	/* module and interface counters */
+	EXASOCK_STAT_SOCKETS,		/* live exasock sockets */
+	EXASOCK_STAT_ACCEL_SOCKETS,	/* of which accelerated */
+	EXASOCK_STAT_RX_FRAMES,		/* frames seen on attached ifs */
+	EXASOCK_STAT_RX_ACCEL,		/* frames delivered to a ring */
+	EXASOCK_STAT_RX_PASS,		/* frames left to the kernel */
+	EXASOCK_STAT_RX_MALFORMED,	/* of which malformed */
+	EXASOCK_STAT_RX_BAD_CSUM,	/* dropped: bad UDP checksum */
+	EXASOCK_STAT_RX_DROPPED,	/* dropped: ring full, all sockets */
+	EXASOCK_STAT_TX_FAST,		/* frames sent by the fast path */
+	EXASOCK_STAT_TX_SLOW,		/* sends handed to the kernel */
+	EXASOCK_STAT_TX_UNRESOLVED,	/* of which: neighbour unresolved */
+	EXASOCK_STAT_RING_BYTES,	/* ring memory allocated */
+	__EXASOCK_STAT_MAX,
+};
+#define EXASOCK_STAT_MAX (__EXASOCK_STAT_MAX - 1)
+
+struct exasock_sock_info {
+	__u64 id;		/* same as EXASOCK_A_SOCK_ID */
+	__u32 accelerated;	/* 0 or 1 */
+	__u32 state;		/* enum exasock_sock_state */
+	__u32 local_addr;	/* network byte order */
+	__u32 peer_addr;
+	__u16 local_port;
+	__u16 peer_port;
+	__u32 ifindex;		/* attached interface, 0 for any */
+	__u64 stats[__EXASOCK_STAT_MAX];
+};
+
+/* Generic netlink */
+#define EXASOCK_GENL_NAME		"exasock"
+#define EXASOCK_GENL_VERSION		1
+
+enum exasock_cmd {
+	EXASOCK_CMD_UNSPEC,
+	EXASOCK_CMD_IF_ATTACH,
+	EXASOCK_CMD_IF_DETACH,
+	EXASOCK_CMD_IF_GET,
+	EXASOCK_CMD_SOCK_GET,
+	EXASOCK_CMD_STATS_GET,
+	__EXASOCK_CMD_MAX,
+};
+#define EXASOCK_CMD_MAX (__EXASOCK_CMD_MAX - 1)
+
+enum exasock_attr {
+	EXASOCK_A_UNSPEC,
+	EXASOCK_A_IF_IFINDEX,
+	EXASOCK_A_IF_NAME,
+	EXASOCK_A_IF_STATS,
+	EXASOCK_A_SOCK_ID,
+	EXASOCK_A_SOCK_PROTO,
+	EXASOCK_A_SOCK_STATE,
+	EXASOCK_A_SOCK_LOCAL_ADDR,
+	EXASOCK_A_SOCK_LOCAL_PORT,
+	EXASOCK_A_SOCK_PEER_ADDR,
+	EXASOCK_A_SOCK_PEER_PORT,
+	EXASOCK_A_SOCK_RECV_Q,
+	EXASOCK_A_SOCK_SEND_Q,
+	EXASOCK_A_SOCK_UID,
+	EXASOCK_A_SOCK_INODE,
+	EXASOCK_A_SOCK_STATS,
+	EXASOCK_A_VERSION,
+	EXASOCK_A_FEATURES,
+	EXASOCK_A_STATS,
+	EXASOCK_A_PAD,
+	__EXASOCK_A_MAX,
+};
+#define EXASOCK_A_MAX (__EXASOCK_A_MAX - 1)
+
+#endif /* _UAPI_LINUX_EXASOCK_H */
