@@ -1,0 +1,206 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * exasock.ko internal interfaces, one section per subsystem (file).
+ */
+#ifndef _EXASOCK_H
+#define _EXASOCK_H
+
+#include <linux/netdevice.h>
+#include <linux/percpu.h>
+#include <linux/skbuff.h>
+#include <net/sock.h>
+#include <linux/exasock.h>
+
+/* ---- stats.c: counters ------------------------------------------------ */
+
+/* One array of EXASOCK_STAT_* counters per CPU. Used for the module-wide
+ * counters and for each attached interface.
+ */
+struct exasock_counters {
+	u64 __percpu *pcpu;
+};
+
+int exasock_counters_init(struct exasock_counters *c);
+void exasock_counters_free(struct exasock_counters *c);
+void exasock_counters_sum(const struct exasock_counters *c,
+			  u64 out[__EXASOCK_STAT_MAX]);
+
+static inline void exasock_count(struct exasock_counters *c, int stat)
+{
+	this_cpu_inc(c->pcpu[stat]);
+}
+
+static inline void exasock_count_add(struct exasock_counters *c, int stat,
+				     u64 n)
+{
+	this_cpu_add(c->pcpu[stat], n);
+}
+
+extern struct exasock_counters exasock_stats;
+
+/* ---- ring.c: per-socket receive ring ----------------------------------- */
+
+/* Kernel-written part of the ring mapping. Producer and flags live on
+ * separate cache lines from each other and from the process-written
+ * consumer, which has a page (and mapping) of its own.
+ */
+struct exasock_ring_shared {
+	u32 producer ____cacheline_aligned;
+	atomic_t flags ____cacheline_aligned;	/* EXASOCK_RING_F_* */
+};
+
+struct exasock_ring_user {
+	u32 consumer ____cacheline_aligned;
+};
+
+struct exasock_ring {
+	struct exasock_ring_shared *shared;	/* vmalloc_user: header+data */
+	struct exasock_ring_user *user;		/* vmalloc_user: one page */
+	u8 *data;
+	u32 size;				/* power of two */
+	u32 mask;
+	size_t shared_len;
+	spinlock_t producer_lock;		/* rx_handlers on many CPUs */
+};
+
+int exasock_ring_alloc(struct exasock_ring *ring, u32 size);
+void exasock_ring_free(struct exasock_ring *ring);
+int exasock_ring_put(struct exasock_ring *ring,
+		     const struct exasock_rx_entry *hdr,
+		     const struct sk_buff *skb, int offset);
+int exasock_ring_read(struct exasock_ring *ring, struct msghdr *msg,
+		      size_t len, int flags, u64 *resets);
+bool exasock_ring_empty(struct exasock_ring *ring);
+int exasock_ring_next_len(struct exasock_ring *ring);
+u32 exasock_ring_used(struct exasock_ring *ring);
+void exasock_ring_fill_info(const struct exasock_ring *ring,
+			    struct exasock_mmap_info *info);
+int exasock_ring_mmap(struct exasock_ring *ring, struct vm_area_struct *vma);
+
+/* ---- socket.c: the AF_EXASOCK family ---------------------------------- */
+
+/* Cached frame headers for the fast send path (tx.c), valid for one
+ * destination while the route, neighbour and socket options are unchanged.
+ */
+struct exasock_tx_cache {
+	struct dst_entry *dst;		/* holds a reference, NULL if none */
+	struct neighbour *neigh;	/* holds a reference */
+	__be32 saddr;
+	__be32 daddr;
+	__be16 dport;
+	u32 opt_gen;			/* exasock_sock.opt_gen when built */
+	int oif;			/* sk_bound_dev_if when built */
+	u32 mtu;
+};
+
+struct exasock_sock {
+	struct sock sk;			/* must be first */
+
+	struct socket *twin;		/* the adopted AF_INET socket */
+	void (*twin_data_ready)(struct sock *sk);
+	void (*twin_write_space)(struct sock *sk);
+	void (*twin_error_report)(struct sock *sk);
+	void (*twin_state_change)(struct sock *sk);
+
+	u64 id;
+	bool no_accel;
+	bool accelerated;		/* set once, with release ordering */
+	struct exasock_ring rx;
+
+	/* Flow identity, network byte order; read by rx under RCU. */
+	__be32 laddr;
+	__be32 raddr;
+	__be16 lport;
+	__be16 rport;
+	struct hlist_node hash_node;	/* exasock_udp_hash, RCU */
+	struct list_head list_node;	/* exasock_socks, for dumps */
+
+	struct exasock_tx_cache tx;
+	u32 opt_gen;			/* bumped by every setsockopt */
+
+	u64 stats[__EXASOCK_STAT_MAX];	/* per-socket, single writer each */
+};
+
+static inline struct exasock_sock *exasock_sk(const struct sock *sk)
+{
+	return (struct exasock_sock *)sk;
+}
+
+static inline void exasock_sock_stat_add(struct exasock_sock *esk, int stat,
+					 u64 n)
+{
+	WRITE_ONCE(esk->stats[stat], esk->stats[stat] + n);
+}
+
+int exasock_socket_init(int family);
+void exasock_socket_exit(void);
+struct exasock_sock *exasock_udp_lookup(struct net *net, __be32 saddr,
+					__be16 sport, __be32 daddr,
+					__be16 dport);
+int exasock_sock_state(const struct exasock_sock *esk);
+u32 exasock_sock_recv_q(struct exasock_sock *esk);
+
+/* Walk the accelerated sockets of @net in id order, from @from_id, until
+ * @fn returns non-zero. Returns 0 when done, else the id to resume from.
+ * Takes a mutex; @fn must not sleep on user memory.
+ */
+typedef int (*exasock_sock_fn)(struct exasock_sock *esk, void *arg);
+u64 exasock_for_each_sock(struct net *net, u64 from_id, exasock_sock_fn fn,
+			  void *arg);
+void exasock_socket_gauges(u64 stats[__EXASOCK_STAT_MAX]);
+
+extern atomic_t exasock_live_socks;
+
+/* ---- tx.c: fast send path --------------------------------------------- */
+
+int exasock_udp_sendmsg(struct exasock_sock *esk, struct msghdr *msg,
+			size_t len);
+void exasock_tx_cache_release(struct exasock_tx_cache *tx);
+bool exasock_route_attached(struct net *net, __be32 daddr, __be32 saddr,
+			    int oif);
+
+/* ---- rx.c: receive demultiplexing --------------------------------------- */
+
+rx_handler_result_t exasock_rx_handler(struct sk_buff **pskb);
+
+/* ---- iface.c: attached interfaces -------------------------------------- */
+
+struct exasock_iface {
+	struct net_device *dev;
+	struct list_head node;		/* exasock_ifaces, under RTNL */
+	struct exasock_counters stats;
+};
+
+int exasock_iface_init(const char *names);
+void exasock_iface_exit(void);
+int exasock_iface_attach(struct net_device *dev,
+			 struct netlink_ext_ack *extack);
+int exasock_iface_detach(struct net_device *dev,
+			 struct netlink_ext_ack *extack);
+
+/* Under RCU or RTNL. */
+static inline struct exasock_iface *exasock_iface_get(struct net_device *dev)
+{
+	if (rcu_access_pointer(dev->rx_handler) != exasock_rx_handler)
+		return NULL;
+	return rcu_dereference_rtnl(dev->rx_handler_data);
+}
+
+static inline bool exasock_dev_attached(const struct net_device *dev)
+{
+	return rcu_access_pointer(dev->rx_handler) == exasock_rx_handler;
+}
+
+bool exasock_net_has_iface(struct net *net);
+
+/* Interfaces in @net, under RTNL. */
+#define exasock_for_each_iface(ifc) \
+	list_for_each_entry(ifc, &exasock_ifaces, node)
+extern struct list_head exasock_ifaces;
+
+/* ---- netlink.c ---------------------------------------------------------- */
+
+int exasock_netlink_init(void);
+void exasock_netlink_exit(void);
+
+#endif /* _EXASOCK_H */

@@ -1,0 +1,299 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The per-socket receive ring: a byte ring of variable-length records,
+ * produced by the rx_handler and consumed by the process (mapped) or by
+ * recvmsg() here. The layout and the barrier protocol are described in
+ * uapi/linux/exasock.h; the letters in comments refer to it.
+ *
+ * The consumer index lives in memory the process can write. It is read
+ * once per operation and validated; a bad value only ever costs the
+ * owning socket its queued datagrams (counted as a ring reset).
+ */
+#include <linux/in.h>
+#include <linux/uio.h>
+#include <linux/vmalloc.h>
+#include "exasock.h"
+
+#define EXASOCK_RING_HDR_LEN	PAGE_SIZE	/* shared page before data */
+
+static u32 exasock_rec_len(u32 payload)
+{
+	return ALIGN(sizeof(struct exasock_rx_entry) + payload,
+		     EXASOCK_RX_ALIGN);
+}
+
+/**
+ * exasock_ring_alloc - allocate a ring of @size data bytes (power of two)
+ *
+ * Return: 0 or -ENOMEM. Process context.
+ */
+int exasock_ring_alloc(struct exasock_ring *ring, u32 size)
+{
+	ring->shared_len = EXASOCK_RING_HDR_LEN + size;
+	ring->shared = vmalloc_user(ring->shared_len);
+	if (!ring->shared)
+		return -ENOMEM;
+	ring->user = vmalloc_user(PAGE_SIZE);
+	if (!ring->user) {
+		vfree(ring->shared);
+		ring->shared = NULL;
+		return -ENOMEM;
+	}
+	ring->data = (u8 *)ring->shared + EXASOCK_RING_HDR_LEN;
+	ring->size = size;
+	ring->mask = size - 1;
+	spin_lock_init(&ring->producer_lock);
+	exasock_count_add(&exasock_stats, EXASOCK_STAT_RING_BYTES,
+			  ring->shared_len + PAGE_SIZE);
+	return 0;
+}
+
+/* Only once no rx_handler can see the ring (after an RCU grace period). */
+void exasock_ring_free(struct exasock_ring *ring)
+{
+	if (!ring->shared)
+		return;
+	exasock_count_add(&exasock_stats, EXASOCK_STAT_RING_BYTES,
+			  -(u64)(ring->shared_len + PAGE_SIZE));
+	vfree(ring->user);
+	vfree(ring->shared);
+	ring->shared = NULL;
+	ring->user = NULL;
+}
+
+/**
+ * exasock_ring_put - append one datagram
+ * @hdr: the record header to write (len is the payload length)
+ * @skb: holds the payload at @offset
+ *
+ * Return: 0, or -ENOBUFS when there is no room (the caller counts the
+ * drop), or -EFAULT when the consumer index is nonsense.
+ * Softirq context; takes producer_lock.
+ */
+int exasock_ring_put(struct exasock_ring *ring,
+		     const struct exasock_rx_entry *hdr,
+		     const struct sk_buff *skb, int offset)
+{
+	u32 rec = exasock_rec_len(hdr->len);
+	u32 prod, cons, used, pos, tail, need;
+	struct exasock_rx_entry *e;
+	int err = 0;
+
+	if (rec > ring->size)
+		return -ENOBUFS;
+
+	spin_lock(&ring->producer_lock);
+	prod = ring->shared->producer;
+	cons = READ_ONCE(ring->user->consumer);
+	used = prod - cons;
+	if (used > ring->size) {
+		err = -EFAULT;
+		goto unlock;
+	}
+
+	pos = prod & ring->mask;
+	tail = ring->size - pos;
+	need = tail < rec ? tail + rec : rec;
+	if (ring->size - used < need) {
+		err = -ENOBUFS;
+		goto unlock;
+	}
+
+	if (tail < rec) {
+		/* Records never wrap: pad to the end of the ring. tail is a
+		 * multiple of EXASOCK_RX_ALIGN, so the header always fits.
+		 */
+		e = (struct exasock_rx_entry *)(ring->data + pos);
+		memset(e, 0, sizeof(*e));
+		e->len = tail - sizeof(*e);
+		e->flags = EXASOCK_RX_F_PAD;
+		prod += tail;
+		pos = 0;
+	}
+
+	e = (struct exasock_rx_entry *)(ring->data + pos);
+	*e = *hdr;
+	skb_copy_bits(skb, offset, e + 1, hdr->len);
+
+	/* A, matches C: the record is visible before the index moves. */
+	smp_store_release(&ring->shared->producer, prod + rec);
+unlock:
+	spin_unlock(&ring->producer_lock);
+	return err;
+}
+
+/*
+ * Snapshot the indices and check them. Returns the bytes queued, 0 when
+ * empty, or -EFAULT when the consumer index cannot be right.
+ */
+static long exasock_ring_snapshot(struct exasock_ring *ring, u32 *cons)
+{
+	/* C, matches A */
+	u32 prod = smp_load_acquire(&ring->shared->producer);
+	u32 used;
+
+	*cons = READ_ONCE(ring->user->consumer);
+	used = prod - *cons;
+	if (used > ring->size || (used && (*cons & (EXASOCK_RX_ALIGN - 1))))
+		return -EFAULT;
+	return used;
+}
+
+/* Throw away everything queued: the process broke its consumer index. */
+static void exasock_ring_reset(struct exasock_ring *ring, u32 cons, u64 *resets)
+{
+	u32 prod = smp_load_acquire(&ring->shared->producer);
+
+	cmpxchg(&ring->user->consumer, cons, prod);
+	(*resets)++;
+}
+
+bool exasock_ring_empty(struct exasock_ring *ring)
+{
+	u32 cons;
+
+	return exasock_ring_snapshot(ring, &cons) == 0;
+}
+
+u32 exasock_ring_used(struct exasock_ring *ring)
+{
+	u32 cons;
+	long used = exasock_ring_snapshot(ring, &cons);
+
+	return used > 0 ? used : 0;
+}
+
+/**
+ * exasock_ring_read - take (or peek at) the next datagram, for recvmsg()
+ * @resets: incremented when the ring had to be reset
+ *
+ * Copies to user memory with no lock held. Consumers agree through a
+ * compare-and-swap on the consumer index (B): the copy is kept only if
+ * the swap succeeds, which proves the producer did not reuse the space.
+ *
+ * Return: bytes copied (or the datagram length with MSG_TRUNC), -EAGAIN
+ * when empty, -EFAULT when the copy to user memory faulted.
+ */
+int exasock_ring_read(struct exasock_ring *ring, struct msghdr *msg,
+		      size_t len, int flags, u64 *resets)
+{
+	DECLARE_SOCKADDR(struct sockaddr_in *, sin, msg->msg_name);
+	struct exasock_rx_entry e;
+	size_t copied;
+	long used;
+	u32 cons, rec;
+
+	for (;;) {
+		used = exasock_ring_snapshot(ring, &cons);
+		if (used == 0)
+			return -EAGAIN;
+		if (used < 0) {
+			exasock_ring_reset(ring, cons, resets);
+			return -EAGAIN;
+		}
+
+		memcpy(&e, ring->data + (cons & ring->mask), sizeof(e));
+		rec = exasock_rec_len(e.len);
+		if (e.len > ring->size || rec > used) {
+			if (READ_ONCE(ring->user->consumer) != cons)
+				continue;	/* raced with another consumer */
+			exasock_ring_reset(ring, cons, resets);
+			return -EAGAIN;
+		}
+
+		if (e.flags & EXASOCK_RX_F_PAD) {
+			cmpxchg(&ring->user->consumer, cons, cons + rec);
+			continue;
+		}
+
+		copied = min_t(size_t, len, e.len);
+		if (copy_to_iter(ring->data + (cons & ring->mask) + sizeof(e),
+				 copied, &msg->msg_iter) != copied)
+			return -EFAULT;
+
+		/* B: claim the record; if someone else did, undo and retry. */
+		if (!(flags & MSG_PEEK) &&
+		    cmpxchg(&ring->user->consumer, cons, cons + rec) != cons) {
+			iov_iter_revert(&msg->msg_iter, copied);
+			continue;
+		}
+		break;
+	}
+
+	if (sin) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = e.src_port;
+		sin->sin_addr.s_addr = e.src_addr;
+		memset(sin->sin_zero, 0, sizeof(sin->sin_zero));
+		msg->msg_namelen = sizeof(*sin);
+	}
+	if (copied < e.len)
+		msg->msg_flags |= MSG_TRUNC;
+	return flags & MSG_TRUNC ? e.len : copied;
+}
+
+/* Length of the next datagram (SIOCINQ), or -EAGAIN when empty. */
+int exasock_ring_next_len(struct exasock_ring *ring)
+{
+	struct exasock_rx_entry e;
+	u32 cons, rec;
+	long used;
+
+	used = exasock_ring_snapshot(ring, &cons);
+	while (used > 0) {
+		memcpy(&e, ring->data + (cons & ring->mask), sizeof(e));
+		rec = exasock_rec_len(e.len);
+		if (e.len > ring->size || rec > used)
+			break;
+		if (!(e.flags & EXASOCK_RX_F_PAD))
+			return e.len;
+		cons += rec;
+		used -= rec;
+	}
+	return -EAGAIN;
+}
+
+void exasock_ring_fill_info(const struct exasock_ring *ring,
+			    struct exasock_mmap_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->rx_size = ring->size;
+	info->rx_align = EXASOCK_RX_ALIGN;
+	info->rx_ring_len = ring->shared_len;
+	info->rx_user_len = PAGE_SIZE;
+	info->rx_producer = offsetof(struct exasock_ring_shared, producer);
+	info->rx_flags = offsetof(struct exasock_ring_shared, flags);
+	info->rx_data = EXASOCK_RING_HDR_LEN;
+	info->rx_consumer = offsetof(struct exasock_ring_user, consumer);
+}
+
+/**
+ * exasock_ring_mmap - map the ring (read-only) or the consumer page
+ *
+ * The kernel-written part may never become writable: VM_MAYWRITE is
+ * cleared so mprotect() cannot add PROT_WRITE later.
+ */
+int exasock_ring_mmap(struct exasock_ring *ring, struct vm_area_struct *vma)
+{
+	u64 off = (u64)vma->vm_pgoff << PAGE_SHIFT;
+	unsigned long len = vma->vm_end - vma->vm_start;
+
+	if (!(vma->vm_flags & VM_SHARED))
+		return -EINVAL;
+
+	switch (off) {
+	case EXASOCK_MMAP_RX_RING:
+		if (vma->vm_flags & VM_WRITE)
+			return -EPERM;
+		if (len > PAGE_ALIGN(ring->shared_len))
+			return -EINVAL;
+		vm_flags_clear(vma, VM_MAYWRITE);
+		return remap_vmalloc_range(vma, ring->shared, 0);
+	case EXASOCK_MMAP_RX_USER:
+		if (len > PAGE_SIZE)
+			return -EINVAL;
+		return remap_vmalloc_range(vma, ring->user, 0);
+	default:
+		return -EINVAL;
+	}
+}

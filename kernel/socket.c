@@ -1,0 +1,916 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The AF_EXASOCK socket family.
+ *
+ * An exasock socket wraps the AF_INET UDP socket it was converted from,
+ * its "twin". The twin owns the port in the kernel's tables, keeps every
+ * option the fast path does not need and receives whatever does not come
+ * through an attached interface. The exasock socket adds the receive ring
+ * (filled by rx.c), the fast send path (tx.c) and its counters.
+ *
+ * Lifetime: the exasock socket holds a reference to the twin's file from
+ * SO_EXA_ADOPT until release. The socket itself is freed after an RCU
+ * grace period (SOCK_RCU_FREE), because rx_handlers and the twin's
+ * callbacks find it under RCU.
+ */
+#include <linux/file.h>
+#include <linux/hashtable.h>
+#include <linux/inetdevice.h>
+#include <linux/net.h>
+#include <linux/poll.h>
+#include <linux/sockios.h>
+#include <asm/ioctls.h>
+#include <net/inet_sock.h>
+#include <net/route.h>
+#include "exasock.h"
+
+#define EXASOCK_RING_MIN	(64 * 1024)
+
+static unsigned int ring_max_kb = 65536;
+module_param(ring_max_kb, uint, 0644);
+MODULE_PARM_DESC(ring_max_kb, "Largest receive ring in KiB (SO_RCVBUF sizes it)");
+
+atomic_t exasock_live_socks = ATOMIC_INIT(0);
+static atomic_t exasock_accel_socks = ATOMIC_INIT(0);
+static atomic64_t exasock_next_id = ATOMIC64_INIT(0);
+static int exasock_family;
+
+/* Accelerated sockets by local port, for rx demux. Writers take the lock. */
+static DEFINE_HASHTABLE(exasock_udp_hash, 10);
+static DEFINE_SPINLOCK(exasock_hash_lock);
+
+/* Every socket in id order, for netlink dumps. */
+static LIST_HEAD(exasock_socks);
+static DEFINE_MUTEX(exasock_socks_lock);
+
+static struct proto exasock_proto = {
+	.name = "EXASOCK",
+	.owner = THIS_MODULE,
+	.obj_size = sizeof(struct exasock_sock),
+};
+
+static u32 exasock_hash_key(const struct net *net, __be16 port)
+{
+	return (__force u32)port ^ net_hash_mix(net);
+}
+
+/**
+ * exasock_udp_lookup - find the accelerated socket for a datagram
+ *
+ * The best match wins, as in the kernel's UDP lookup: a connected socket
+ * over a bound one, a bound address over the wildcard.
+ *
+ * Return: the socket or NULL. Under RCU; the socket stays valid until
+ * rcu_read_unlock().
+ */
+struct exasock_sock *exasock_udp_lookup(struct net *net, __be32 saddr,
+					__be16 sport, __be32 daddr,
+					__be16 dport)
+{
+	struct exasock_sock *esk, *best = NULL;
+	int score, best_score = -1;
+	__be32 laddr, raddr;
+
+	hash_for_each_possible_rcu(exasock_udp_hash, esk, hash_node,
+				   exasock_hash_key(net, dport)) {
+		if (READ_ONCE(esk->lport) != dport ||
+		    !net_eq(sock_net(&esk->sk), net))
+			continue;
+		score = 0;
+		laddr = READ_ONCE(esk->laddr);
+		if (laddr) {
+			if (laddr != daddr)
+				continue;
+			score += 2;
+		}
+		raddr = READ_ONCE(esk->raddr);
+		if (raddr) {
+			if (raddr != saddr || READ_ONCE(esk->rport) != sport)
+				continue;
+			score += 4;
+		}
+		if (score > best_score) {
+			best = esk;
+			best_score = score;
+		}
+	}
+	return best;
+}
+
+static void exasock_rehash(struct exasock_sock *esk)
+{
+	struct inet_sock *inet = inet_sk(esk->twin->sk);
+
+	spin_lock_bh(&exasock_hash_lock);
+	if (!hlist_unhashed(&esk->hash_node))
+		hash_del_rcu(&esk->hash_node);
+	WRITE_ONCE(esk->laddr, inet->inet_rcv_saddr);
+	WRITE_ONCE(esk->lport, inet->inet_sport);
+	WRITE_ONCE(esk->raddr, inet->inet_daddr);
+	WRITE_ONCE(esk->rport, inet->inet_dport);
+	if (esk->lport)
+		hash_add_rcu(exasock_udp_hash, &esk->hash_node,
+			     exasock_hash_key(sock_net(&esk->sk), esk->lport));
+	spin_unlock_bh(&exasock_hash_lock);
+}
+
+static void exasock_unhash(struct exasock_sock *esk)
+{
+	spin_lock_bh(&exasock_hash_lock);
+	if (!hlist_unhashed(&esk->hash_node))
+		hash_del_rcu(&esk->hash_node);
+	spin_unlock_bh(&exasock_hash_lock);
+}
+
+int exasock_sock_state(const struct exasock_sock *esk)
+{
+	if (READ_ONCE(esk->raddr))
+		return EXASOCK_STATE_CONNECTED;
+	if (READ_ONCE(esk->lport))
+		return EXASOCK_STATE_BOUND;
+	return EXASOCK_STATE_UNBOUND;
+}
+
+/* Payload bytes waiting in the ring (what the program has not read). */
+u32 exasock_sock_recv_q(struct exasock_sock *esk)
+{
+	struct exasock_ring *ring = &esk->rx;
+	u32 prod, cons, bytes = 0;
+	struct exasock_rx_entry e;
+
+	if (!smp_load_acquire(&esk->accelerated))
+		return 0;
+	prod = smp_load_acquire(&ring->shared->producer);
+	cons = READ_ONCE(ring->user->consumer);
+	if (prod - cons > ring->size)
+		return 0;
+	while (cons != prod) {
+		memcpy(&e, ring->data + (cons & ring->mask), sizeof(e));
+		if (e.len > ring->size)
+			break;
+		if (!(e.flags & EXASOCK_RX_F_PAD))
+			bytes += e.len;
+		cons += ALIGN(sizeof(e) + e.len, EXASOCK_RX_ALIGN);
+	}
+	return bytes;
+}
+
+u64 exasock_for_each_sock(struct net *net, u64 from_id, exasock_sock_fn fn,
+			  void *arg)
+{
+	struct exasock_sock *esk;
+	u64 resume = 0;
+
+	mutex_lock(&exasock_socks_lock);
+	list_for_each_entry(esk, &exasock_socks, list_node) {
+		if (esk->id < from_id || !net_eq(sock_net(&esk->sk), net) ||
+		    !smp_load_acquire(&esk->accelerated))
+			continue;
+		if (fn(esk, arg)) {
+			resume = esk->id;
+			break;
+		}
+	}
+	mutex_unlock(&exasock_socks_lock);
+	return resume;
+}
+
+/* ---- the twin's callbacks ------------------------------------------------
+ *
+ * Installed at SO_EXA_ADOPT, restored at release. They run in softirq or
+ * process context with no lock of ours; esk is found under RCU. When the
+ * callbacks are being restored, sk_user_data reads NULL and the twin's
+ * own callback (already put back, see exasock_twin_restore) is called.
+ */
+
+#define EXASOCK_TWIN_CALLBACK(name, field, action)			\
+static void name(struct sock *tsk)					\
+{									\
+	void (*orig)(struct sock *sk);					\
+	struct exasock_sock *esk;					\
+									\
+	rcu_read_lock();						\
+	esk = rcu_dereference_sk_user_data(tsk);			\
+	if (likely(esk)) {						\
+		esk->twin_##field(tsk);					\
+		action;							\
+	} else {							\
+		smp_rmb(); /* matches smp_wmb in exasock_twin_restore */ \
+		orig = READ_ONCE(tsk->sk_##field);			\
+		if (orig != name)					\
+			orig(tsk);					\
+	}								\
+	rcu_read_unlock();						\
+}
+
+static void exasock_twin_set_flags(struct exasock_sock *esk, u32 flags)
+{
+	if (smp_load_acquire(&esk->accelerated))
+		atomic_or(flags, &esk->rx.shared->flags);
+}
+
+EXASOCK_TWIN_CALLBACK(exasock_twin_data_ready, data_ready,
+	exasock_twin_set_flags(esk, EXASOCK_RING_F_NATIVE_PENDING);
+	esk->sk.sk_data_ready(&esk->sk))
+
+EXASOCK_TWIN_CALLBACK(exasock_twin_write_space, write_space,
+	esk->sk.sk_write_space(&esk->sk))
+
+EXASOCK_TWIN_CALLBACK(exasock_twin_state_change, state_change,
+	exasock_twin_set_flags(esk, EXASOCK_RING_F_NATIVE_PENDING);
+	esk->sk.sk_state_change(&esk->sk))
+
+/* Errors (ICMP) move to the exasock socket, where SO_ERROR reads them. */
+static void exasock_twin_take_error(struct exasock_sock *esk, struct sock *tsk)
+{
+	int err = sock_error(tsk);
+
+	if (!err)
+		return;
+	WRITE_ONCE(esk->sk.sk_err, -err);
+	exasock_twin_set_flags(esk, EXASOCK_RING_F_ERROR);
+	sk_error_report(&esk->sk);
+}
+
+EXASOCK_TWIN_CALLBACK(exasock_twin_error_report, error_report,
+	exasock_twin_take_error(esk, tsk))
+
+static void exasock_twin_install(struct exasock_sock *esk, struct sock *tsk)
+{
+	esk->twin_data_ready = tsk->sk_data_ready;
+	esk->twin_write_space = tsk->sk_write_space;
+	esk->twin_state_change = tsk->sk_state_change;
+	esk->twin_error_report = tsk->sk_error_report;
+	rcu_assign_sk_user_data(tsk, esk);
+	tsk->sk_data_ready = exasock_twin_data_ready;
+	tsk->sk_write_space = exasock_twin_write_space;
+	tsk->sk_state_change = exasock_twin_state_change;
+	tsk->sk_error_report = exasock_twin_error_report;
+}
+
+static void exasock_twin_restore(struct exasock_sock *esk, struct sock *tsk)
+{
+	write_lock_bh(&tsk->sk_callback_lock);
+	WRITE_ONCE(tsk->sk_data_ready, esk->twin_data_ready);
+	WRITE_ONCE(tsk->sk_write_space, esk->twin_write_space);
+	WRITE_ONCE(tsk->sk_state_change, esk->twin_state_change);
+	WRITE_ONCE(tsk->sk_error_report, esk->twin_error_report);
+	smp_wmb(); /* callbacks back before user_data goes */
+	rcu_assign_sk_user_data(tsk, NULL);
+	write_unlock_bh(&tsk->sk_callback_lock);
+}
+
+/*
+ * Recompute the shared flags from the twin's state. Clear first, then
+ * look: a twin event racing with us either sees its flag survive or is
+ * seen by the look.
+ */
+static void exasock_sync_flags(struct exasock_sock *esk)
+{
+	struct socket *twin = esk->twin;
+	atomic_t *flags = &esk->rx.shared->flags;
+	u32 set = 0;
+
+	atomic_andnot(EXASOCK_RING_F_NATIVE_PENDING | EXASOCK_RING_F_ERROR |
+		      EXASOCK_RING_F_SHUTDOWN, flags);
+	smp_mb__after_atomic();
+	if (twin->ops->poll(twin->file, twin, NULL) & (EPOLLIN | EPOLLERR))
+		set |= EXASOCK_RING_F_NATIVE_PENDING;
+	if (READ_ONCE(esk->sk.sk_err))
+		set |= EXASOCK_RING_F_ERROR;
+	if (READ_ONCE(twin->sk->sk_shutdown) & RCV_SHUTDOWN)
+		set |= EXASOCK_RING_F_SHUTDOWN;
+	if (set)
+		atomic_or(set, flags);
+}
+
+/* ---- acceleration ------------------------------------------------------ */
+
+/* The acceleration rules of Documentation/architecture.rst. */
+static bool exasock_should_accelerate(struct exasock_sock *esk)
+{
+	struct sock *tsk = esk->twin->sk;
+	struct inet_sock *inet = inet_sk(tsk);
+	struct net *net = sock_net(tsk);
+	__be32 laddr = inet->inet_rcv_saddr;
+	struct net_device *dev;
+	bool ok;
+
+	if (esk->no_accel || !inet->inet_sport)
+		return false;
+	if (inet->inet_daddr)
+		return exasock_route_attached(net, inet->inet_daddr, laddr,
+					      tsk->sk_bound_dev_if);
+	if (ipv4_is_multicast(laddr) || ipv4_is_lbcast(laddr))
+		return false;
+
+	rcu_read_lock();
+	if (tsk->sk_bound_dev_if) {
+		dev = dev_get_by_index_rcu(net, tsk->sk_bound_dev_if);
+		ok = dev && exasock_dev_attached(dev);
+		if (ok && laddr)
+			ok = __ip_dev_find(net, laddr, false) == dev;
+	} else if (laddr) {
+		dev = __ip_dev_find(net, laddr, false);
+		ok = dev && exasock_dev_attached(dev);
+	} else {
+		ok = exasock_net_has_iface(net);
+	}
+	rcu_read_unlock();
+	return ok;
+}
+
+static int exasock_accelerate(struct exasock_sock *esk)
+{
+	u32 max = max_t(u32, EXASOCK_RING_MIN, READ_ONCE(ring_max_kb) * 1024);
+	u32 size = clamp_t(u32, READ_ONCE(esk->twin->sk->sk_rcvbuf),
+			   EXASOCK_RING_MIN, max);
+	int err;
+
+	size = min_t(u32, roundup_pow_of_two(size), rounddown_pow_of_two(max));
+	err = exasock_ring_alloc(&esk->rx, size);
+	if (err)
+		return err;
+	/* Ring before flag: lockless readers test the flag, then use it. */
+	smp_store_release(&esk->accelerated, true);
+	atomic_inc(&exasock_accel_socks);
+	exasock_sync_flags(esk);
+	return 0;
+}
+
+/*
+ * After a bind or connect of the twin: accelerate if the rules now say
+ * so, and keep the demux identity in step with the twin's.
+ */
+static int exasock_update(struct exasock_sock *esk)
+{
+	struct sock *sk = &esk->sk;
+	int err = 0;
+
+	lock_sock(sk);
+	if (!esk->accelerated && exasock_should_accelerate(esk))
+		err = exasock_accelerate(esk);
+	if (esk->accelerated)
+		exasock_rehash(esk);
+	WRITE_ONCE(esk->opt_gen, esk->opt_gen + 1);
+	release_sock(sk);
+	return err;
+}
+
+/* ---- proto_ops ----------------------------------------------------------- */
+
+/* The twin, or NULL before SO_EXA_ADOPT. Stable once set: only release
+ * clears it, and no other operation runs concurrently with release.
+ */
+static struct socket *exasock_twin(struct socket *sock)
+{
+	return READ_ONCE(exasock_sk(sock->sk)->twin);
+}
+
+/*
+ * The SOL_SOCKET state the two sockets share. The kernel answers
+ * SOL_SOCKET get/setsockopt from the exasock socket itself, so it takes
+ * the twin's state at adoption, and the twin is brought up to date from
+ * it before the twin acts (exasock_sync_twin).
+ */
+static void exasock_copy_sockopts(struct sock *to, const struct sock *from)
+{
+	to->sk_reuse = from->sk_reuse;
+	to->sk_reuseport = from->sk_reuseport;
+	WRITE_ONCE(to->sk_rcvbuf, READ_ONCE(from->sk_rcvbuf));
+	WRITE_ONCE(to->sk_sndbuf, READ_ONCE(from->sk_sndbuf));
+	WRITE_ONCE(to->sk_rcvtimeo, READ_ONCE(from->sk_rcvtimeo));
+	WRITE_ONCE(to->sk_sndtimeo, READ_ONCE(from->sk_sndtimeo));
+	WRITE_ONCE(to->sk_rcvlowat, READ_ONCE(from->sk_rcvlowat));
+	to->sk_priority = READ_ONCE(from->sk_priority);
+	to->sk_mark = READ_ONCE(from->sk_mark);
+	sock_valbool_flag(to, SOCK_BROADCAST, sock_flag(from, SOCK_BROADCAST));
+	if (to->sk_bound_dev_if != READ_ONCE(from->sk_bound_dev_if)) {
+		WRITE_ONCE(to->sk_bound_dev_if, from->sk_bound_dev_if);
+		sk_dst_reset(to);
+	}
+}
+
+/* Before the twin binds, connects or sends. */
+static struct socket *exasock_sync_twin(struct socket *sock)
+{
+	struct socket *twin = exasock_twin(sock);
+
+	if (twin)
+		exasock_copy_sockopts(twin->sk, sock->sk);
+	return twin;
+}
+
+static int exasock_release(struct socket *sock)
+{
+	struct sock *sk = sock->sk;
+	struct exasock_sock *esk;
+	struct socket *twin;
+
+	if (!sk)
+		return 0;
+	esk = exasock_sk(sk);
+
+	exasock_unhash(esk);
+	mutex_lock(&exasock_socks_lock);
+	list_del(&esk->list_node);
+	mutex_unlock(&exasock_socks_lock);
+
+	lock_sock(sk);
+	exasock_tx_cache_release(&esk->tx);
+	twin = esk->twin;
+	WRITE_ONCE(esk->twin, NULL);
+	sock_orphan(sk);
+	release_sock(sk);
+
+	if (twin) {
+		exasock_twin_restore(esk, twin->sk);
+		fput(twin->file);
+	}
+	sock->sk = NULL;
+	sock_put(sk);
+	return 0;
+}
+
+static int exasock_bind(struct socket *sock, struct sockaddr *uaddr,
+			int addr_len)
+{
+	struct socket *twin = exasock_sync_twin(sock);
+	int err;
+
+	if (!twin)
+		return -EBADFD;
+	err = twin->ops->bind(twin, uaddr, addr_len);
+	if (err)
+		return err;
+	return exasock_update(exasock_sk(sock->sk));
+}
+
+static int exasock_connect(struct socket *sock, struct sockaddr *uaddr,
+			   int addr_len, int flags)
+{
+	struct socket *twin = exasock_sync_twin(sock);
+	int err;
+
+	if (!twin)
+		return -EBADFD;
+	err = twin->ops->connect(twin, uaddr, addr_len, flags);
+	if (err)
+		return err;
+	return exasock_update(exasock_sk(sock->sk));
+}
+
+static int exasock_getname(struct socket *sock, struct sockaddr *uaddr,
+			   int peer)
+{
+	struct socket *twin = exasock_twin(sock);
+
+	if (!twin)
+		return -EBADFD;
+	return twin->ops->getname(twin, uaddr, peer);
+}
+
+static bool exasock_readable(struct exasock_sock *esk)
+{
+	return !exasock_ring_empty(&esk->rx) || READ_ONCE(esk->sk.sk_err) ||
+	       (atomic_read(&esk->rx.shared->flags) &
+		(EXASOCK_RING_F_NATIVE_PENDING | EXASOCK_RING_F_ERROR |
+		 EXASOCK_RING_F_SHUTDOWN));
+}
+
+/* Sleep until the ring or the twin has something. 0 or -errno. */
+static int exasock_wait_data(struct exasock_sock *esk, long *timeo)
+{
+	DEFINE_WAIT_FUNC(wait, woken_wake_function);
+	struct sock *sk = &esk->sk;
+	int err = 0;
+
+	add_wait_queue(sk_sleep(sk), &wait);
+	while (!exasock_readable(esk)) {
+		if (!*timeo) {
+			err = -EAGAIN;
+			break;
+		}
+		if (signal_pending(current)) {
+			err = sock_intr_errno(*timeo);
+			break;
+		}
+		*timeo = wait_woken(&wait, TASK_INTERRUPTIBLE, *timeo);
+	}
+	remove_wait_queue(sk_sleep(sk), &wait);
+	return err;
+}
+
+static int exasock_recvmsg(struct socket *sock, struct msghdr *msg,
+			   size_t len, int flags)
+{
+	struct socket *twin = exasock_twin(sock);
+	struct exasock_sock *esk = exasock_sk(sock->sk);
+	u64 resets = 0;
+	long timeo;
+	int err;
+
+	if (!twin)
+		return -EBADFD;
+	if (!smp_load_acquire(&esk->accelerated) || (flags & MSG_ERRQUEUE))
+		return twin->ops->recvmsg(twin, msg, len, flags);
+
+	timeo = sock_rcvtimeo(&esk->sk, flags & MSG_DONTWAIT);
+	for (;;) {
+		/* Pending errors first, as udp_recvmsg() does. */
+		err = sock_error(&esk->sk);
+		if (err)
+			break;
+		err = exasock_ring_read(&esk->rx, msg, len, flags, &resets);
+		if (err != -EAGAIN)
+			break;
+		err = twin->ops->recvmsg(twin, msg, len, flags | MSG_DONTWAIT);
+		exasock_sync_flags(esk);
+		if (err != -EAGAIN) {
+			if (err >= 0)
+				exasock_sock_stat_add(esk,
+						      EXASOCK_STAT_RX_NATIVE, 1);
+			break;
+		}
+		err = exasock_wait_data(esk, &timeo);
+		if (err)
+			break;
+	}
+	if (resets)
+		exasock_sock_stat_add(esk, EXASOCK_STAT_RX_RING_RESET, resets);
+	return err;
+}
+
+static int exasock_sendmsg(struct socket *sock, struct msghdr *msg,
+			   size_t len)
+{
+	struct socket *twin = exasock_twin(sock);
+	struct exasock_sock *esk = exasock_sk(sock->sk);
+	bool accelerated;
+	int err;
+
+	if (!twin)
+		return -EBADFD;
+	accelerated = smp_load_acquire(&esk->accelerated);
+	if (accelerated && READ_ONCE(esk->lport)) {
+		err = exasock_udp_sendmsg(esk, msg, len);
+		if (err != -ENOTSUPP)
+			return err;
+	}
+
+	/* The kernel's own path: ARP, fragmentation, cmsgs, errors. */
+	if (msg->msg_flags & MSG_EXA_WARM) {
+		exasock_sock_stat_add(esk, EXASOCK_STAT_TX_WARM, 1);
+		return len;
+	}
+	exasock_sync_twin(sock);
+	err = twin->ops->sendmsg(twin, msg, len);
+	if (accelerated) {
+		exasock_sock_stat_add(esk, EXASOCK_STAT_TX_NATIVE, 1);
+		exasock_count(&exasock_stats, EXASOCK_STAT_TX_SLOW);
+		/* The send may have autobound the twin to a new port. */
+		if (!READ_ONCE(esk->lport))
+			exasock_update(esk);
+	}
+	return err;
+}
+
+static __poll_t exasock_poll(struct file *file, struct socket *sock,
+			     poll_table *wait)
+{
+	struct socket *twin = exasock_twin(sock);
+	struct exasock_sock *esk = exasock_sk(sock->sk);
+	struct sock *sk = sock->sk;
+	__poll_t mask;
+
+	sock_poll_wait(file, sock, wait);
+	if (!twin)
+		return EPOLLERR;
+
+	mask = twin->ops->poll(twin->file, twin, NULL);
+	if (READ_ONCE(sk->sk_err))
+		mask |= EPOLLERR;
+	if (smp_load_acquire(&esk->accelerated) &&
+	    !exasock_ring_empty(&esk->rx))
+		mask |= EPOLLIN | EPOLLRDNORM;
+	if (!sock_writeable(sk)) {
+		mask &= ~(EPOLLOUT | EPOLLWRNORM | EPOLLWRBAND);
+		sk_set_bit(SOCKWQ_ASYNC_NOSPACE, sk);
+		set_bit(SOCK_NOSPACE, &sock->flags);
+	}
+	return mask;
+}
+
+static int exasock_ioctl(struct socket *sock, unsigned int cmd,
+			 unsigned long arg)
+{
+	struct socket *twin = exasock_twin(sock);
+	struct exasock_sock *esk = exasock_sk(sock->sk);
+	int len;
+
+	if (!twin)
+		return -EBADFD;
+	if (cmd == SIOCINQ && smp_load_acquire(&esk->accelerated)) {
+		len = exasock_ring_next_len(&esk->rx);
+		if (len >= 0)
+			return put_user(len, (int __user *)arg);
+	}
+	return twin->ops->ioctl(twin, cmd, arg);
+}
+
+static int exasock_shutdown(struct socket *sock, int how)
+{
+	struct socket *twin = exasock_twin(sock);
+	struct exasock_sock *esk = exasock_sk(sock->sk);
+	int err;
+
+	if (!twin)
+		return -EBADFD;
+	err = twin->ops->shutdown(twin, how);
+	if (smp_load_acquire(&esk->accelerated))
+		exasock_sync_flags(esk);
+	sock->sk->sk_state_change(sock->sk);
+	return err;
+}
+
+static int exasock_mmap(struct file *file, struct socket *sock,
+			struct vm_area_struct *vma)
+{
+	struct exasock_sock *esk = exasock_sk(sock->sk);
+
+	if (!smp_load_acquire(&esk->accelerated))
+		return -ENODEV;
+	return exasock_ring_mmap(&esk->rx, vma);
+}
+
+static int exasock_adopt(struct exasock_sock *esk, int fd)
+{
+	struct sock *sk = &esk->sk;
+	struct socket *twin;
+	struct sock *tsk;
+	int err;
+
+	twin = sockfd_lookup(fd, &err);
+	if (!twin)
+		return err;
+	tsk = twin->sk;
+
+	err = -EPROTONOSUPPORT;
+	if (!tsk || tsk->sk_family != AF_INET || twin->type != SOCK_DGRAM ||
+	    tsk->sk_protocol != IPPROTO_UDP)
+		goto put;
+	err = -EXDEV;
+	if (!net_eq(sock_net(tsk), sock_net(sk)))
+		goto put;
+
+	lock_sock(sk);
+	err = -EISCONN;
+	if (esk->twin)
+		goto unlock;
+	write_lock_bh(&tsk->sk_callback_lock);
+	err = -EBUSY;	/* adopted already, or in use by the kernel */
+	if (!tsk->sk_user_data) {
+		exasock_twin_install(esk, tsk);
+		err = 0;
+	}
+	write_unlock_bh(&tsk->sk_callback_lock);
+	if (err)
+		goto unlock;
+	exasock_copy_sockopts(sk, tsk);
+	WRITE_ONCE(esk->twin, twin);
+	release_sock(sk);
+	return 0;
+
+unlock:
+	release_sock(sk);
+put:
+	sockfd_put(twin);
+	return err;
+}
+
+static int exasock_setsockopt_exa(struct exasock_sock *esk, int optname,
+				  sockptr_t optval, unsigned int optlen)
+{
+	struct sock *sk = &esk->sk;
+	int val, err = 0;
+
+	if (optlen < sizeof(int))
+		return -EINVAL;
+	if (copy_from_sockptr(&val, optval, sizeof(val)))
+		return -EFAULT;
+
+	switch (optname) {
+	case SO_EXA_ADOPT:
+		return exasock_adopt(esk, val);
+	case SO_EXA_NO_ACCEL:
+		lock_sock(sk);
+		if (val && esk->accelerated)
+			err = -EPERM;	/* too late to opt out */
+		else if (!val && esk->no_accel)
+			err = -EPERM;	/* opting out is permanent */
+		else if (val)
+			esk->no_accel = true;
+		release_sock(sk);
+		return err;
+	default:
+		return -ENOPROTOOPT;
+	}
+}
+
+static int exasock_setsockopt(struct socket *sock, int level, int optname,
+			      sockptr_t optval, unsigned int optlen)
+{
+	struct socket *twin = exasock_twin(sock);
+	struct exasock_sock *esk = exasock_sk(sock->sk);
+	int err;
+
+	if (level == SOL_EXASOCK)
+		return exasock_setsockopt_exa(esk, optname, optval, optlen);
+	if (!twin)
+		return -EBADFD;
+
+	/* SOL_SOCKET never arrives here: the kernel sets those on our
+	 * sock, and exasock_sync_twin() carries them over.
+	 */
+	err = twin->ops->setsockopt(twin, level, optname, optval, optlen);
+	/* TTL, TOS, device binding...: rebuild cached headers. */
+	WRITE_ONCE(esk->opt_gen, esk->opt_gen + 1);
+	return err;
+}
+
+static void exasock_fill_info(struct exasock_sock *esk,
+			      struct exasock_sock_info *info)
+{
+	int i;
+
+	memset(info, 0, sizeof(*info));
+	info->id = esk->id;
+	info->accelerated = smp_load_acquire(&esk->accelerated);
+	info->state = exasock_sock_state(esk);
+	info->local_addr = (__force __u32)READ_ONCE(esk->laddr);
+	info->peer_addr = (__force __u32)READ_ONCE(esk->raddr);
+	info->local_port = (__force __u16)READ_ONCE(esk->lport);
+	info->peer_port = (__force __u16)READ_ONCE(esk->rport);
+	info->ifindex = READ_ONCE(esk->sk.sk_bound_dev_if);
+	for (i = 0; i < __EXASOCK_STAT_MAX; i++)
+		info->stats[i] = READ_ONCE(esk->stats[i]);
+}
+
+static int exasock_getsockopt(struct socket *sock, int level, int optname,
+			      char __user *optval, int __user *optlen)
+{
+	struct socket *twin = exasock_twin(sock);
+	struct exasock_sock *esk = exasock_sk(sock->sk);
+	union {
+		int val;
+		struct exasock_mmap_info mmap;
+		struct exasock_sock_info info;
+	} u;
+	int len, size;
+
+	if (level != SOL_EXASOCK) {
+		if (!twin)
+			return -EBADFD;
+		return twin->ops->getsockopt(twin, level, optname, optval,
+					     optlen);
+	}
+
+	if (get_user(len, optlen))
+		return -EFAULT;
+	if (len < 0)
+		return -EINVAL;
+
+	switch (optname) {
+	case SO_EXA_NO_ACCEL:
+		u.val = READ_ONCE(esk->no_accel);
+		size = sizeof(int);
+		break;
+	case SO_EXA_ACCELERATED:
+		u.val = smp_load_acquire(&esk->accelerated);
+		size = sizeof(int);
+		break;
+	case SO_EXA_MMAP_INFO:
+		if (!smp_load_acquire(&esk->accelerated))
+			return -ENODEV;
+		exasock_ring_fill_info(&esk->rx, &u.mmap);
+		size = sizeof(u.mmap);
+		break;
+	case SO_EXA_INFO:
+		exasock_fill_info(esk, &u.info);
+		size = sizeof(u.info);
+		break;
+	default:
+		return -ENOPROTOOPT;
+	}
+
+	len = min(len, size);
+	if (copy_to_user(optval, &u, len) || put_user(len, optlen))
+		return -EFAULT;
+	return 0;
+}
+
+static struct proto_ops exasock_dgram_ops = {
+	.owner		= THIS_MODULE,
+	.release	= exasock_release,
+	.bind		= exasock_bind,
+	.connect	= exasock_connect,
+	.socketpair	= sock_no_socketpair,
+	.accept		= sock_no_accept,
+	.getname	= exasock_getname,
+	.poll		= exasock_poll,
+	.ioctl		= exasock_ioctl,
+	.listen		= sock_no_listen,
+	.shutdown	= exasock_shutdown,
+	.setsockopt	= exasock_setsockopt,
+	.getsockopt	= exasock_getsockopt,
+	.sendmsg	= exasock_sendmsg,
+	.recvmsg	= exasock_recvmsg,
+	.mmap		= exasock_mmap,
+};
+
+/* After the RCU grace period (SOCK_RCU_FREE): nothing can see it now. */
+static void exasock_sk_destruct(struct sock *sk)
+{
+	struct exasock_sock *esk = exasock_sk(sk);
+
+	if (esk->accelerated)
+		atomic_dec(&exasock_accel_socks);
+	exasock_ring_free(&esk->rx);
+	atomic_dec(&exasock_live_socks);
+}
+
+static int exasock_create(struct net *net, struct socket *sock, int protocol,
+			  int kern)
+{
+	struct exasock_sock *esk;
+	struct sock *sk;
+
+	if (sock->type != SOCK_DGRAM)
+		return -ESOCKTNOSUPPORT;
+	if (protocol && protocol != IPPROTO_UDP)
+		return -EPROTONOSUPPORT;
+
+	sk = sk_alloc(net, exasock_family, GFP_KERNEL, &exasock_proto, kern);
+	if (!sk)
+		return -ENOMEM;
+	sock_init_data(sock, sk);
+	sock->ops = &exasock_dgram_ops;
+	sock->state = SS_UNCONNECTED;
+	sk->sk_protocol = IPPROTO_UDP;
+	sk->sk_destruct = exasock_sk_destruct;
+	sock_set_flag(sk, SOCK_RCU_FREE);
+
+	esk = exasock_sk(sk);
+	INIT_HLIST_NODE(&esk->hash_node);
+	esk->id = atomic64_inc_return(&exasock_next_id);
+	atomic_inc(&exasock_live_socks);
+
+	mutex_lock(&exasock_socks_lock);
+	list_add_tail(&esk->list_node, &exasock_socks);
+	mutex_unlock(&exasock_socks_lock);
+	return 0;
+}
+
+static struct net_proto_family exasock_family_ops = {
+	.create	= exasock_create,
+	.owner	= THIS_MODULE,
+};
+
+void exasock_socket_gauges(u64 stats[__EXASOCK_STAT_MAX])
+{
+	stats[EXASOCK_STAT_SOCKETS] = atomic_read(&exasock_live_socks);
+	stats[EXASOCK_STAT_ACCEL_SOCKETS] = atomic_read(&exasock_accel_socks);
+}
+
+/**
+ * exasock_socket_init - register the socket family
+ *
+ * Return: 0, or the error of sock_register() (-EEXIST when another
+ * module has the family number).
+ */
+int exasock_socket_init(int family)
+{
+	int err;
+
+	if (family <= 0 || family >= NPROTO)
+		return -EINVAL;
+	exasock_family = family;
+	exasock_family_ops.family = family;
+	exasock_dgram_ops.family = family;
+
+	err = proto_register(&exasock_proto, 1);
+	if (err)
+		return err;
+	err = sock_register(&exasock_family_ops);
+	if (err)
+		proto_unregister(&exasock_proto);
+	return err;
+}
+
+void exasock_socket_exit(void)
+{
+	sock_unregister(exasock_family);
+	/* sk_destruct callbacks still queued run our code */
+	rcu_barrier();
+	proto_unregister(&exasock_proto);
+}
