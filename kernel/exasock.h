@@ -72,7 +72,7 @@ int exasock_ring_read(struct exasock_ring *ring, struct msghdr *msg,
 		      size_t len, int flags, u64 *resets);
 bool exasock_ring_empty(struct exasock_ring *ring);
 int exasock_ring_next_len(struct exasock_ring *ring);
-u32 exasock_ring_used(struct exasock_ring *ring);
+u32 exasock_ring_payload(struct exasock_ring *ring);
 void exasock_ring_fill_info(const struct exasock_ring *ring,
 			    struct exasock_mmap_info *info);
 int exasock_ring_mmap(struct exasock_ring *ring, struct vm_area_struct *vma);
@@ -126,6 +126,12 @@ static inline struct exasock_sock *exasock_sk(const struct sock *sk)
 	return (struct exasock_sock *)sk;
 }
 
+/* The ring exists once this is true. */
+static inline bool exasock_accelerated(const struct exasock_sock *esk)
+{
+	return smp_load_acquire(&esk->accelerated); /* matches accelerate() */
+}
+
 static inline void exasock_sock_stat_add(struct exasock_sock *esk, int stat,
 					 u64 n)
 {
@@ -144,8 +150,8 @@ u32 exasock_sock_recv_q(struct exasock_sock *esk);
  * @fn returns non-zero. Returns 0 when done, else the id to resume from.
  * Takes a mutex; @fn must not sleep on user memory.
  */
-typedef int (*exasock_sock_fn)(struct exasock_sock *esk, void *arg);
-u64 exasock_for_each_sock(struct net *net, u64 from_id, exasock_sock_fn fn,
+u64 exasock_for_each_sock(struct net *net, u64 from_id,
+			  int (*fn)(struct exasock_sock *esk, void *arg),
 			  void *arg);
 void exasock_socket_gauges(u64 stats[__EXASOCK_STAT_MAX]);
 

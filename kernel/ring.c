@@ -128,8 +128,7 @@ unlock:
  */
 static long exasock_ring_snapshot(struct exasock_ring *ring, u32 *cons)
 {
-	/* C, matches A */
-	u32 prod = smp_load_acquire(&ring->shared->producer);
+	u32 prod = smp_load_acquire(&ring->shared->producer); /* C, matches A */
 	u32 used;
 
 	*cons = READ_ONCE(ring->user->consumer);
@@ -142,7 +141,7 @@ static long exasock_ring_snapshot(struct exasock_ring *ring, u32 *cons)
 /* Throw away everything queued: the process broke its consumer index. */
 static void exasock_ring_reset(struct exasock_ring *ring, u32 cons, u64 *resets)
 {
-	u32 prod = smp_load_acquire(&ring->shared->producer);
+	u32 prod = smp_load_acquire(&ring->shared->producer); /* C */
 
 	cmpxchg(&ring->user->consumer, cons, prod);
 	(*resets)++;
@@ -153,14 +152,6 @@ bool exasock_ring_empty(struct exasock_ring *ring)
 	u32 cons;
 
 	return exasock_ring_snapshot(ring, &cons) == 0;
-}
-
-u32 exasock_ring_used(struct exasock_ring *ring)
-{
-	u32 cons;
-	long used = exasock_ring_snapshot(ring, &cons);
-
-	return used > 0 ? used : 0;
 }
 
 /**
@@ -222,8 +213,8 @@ int exasock_ring_read(struct exasock_ring *ring, struct msghdr *msg,
 
 	if (sin) {
 		sin->sin_family = AF_INET;
-		sin->sin_port = e.src_port;
-		sin->sin_addr.s_addr = e.src_addr;
+		sin->sin_port = (__force __be16)e.src_port;
+		sin->sin_addr.s_addr = (__force __be32)e.src_addr;
 		memset(sin->sin_zero, 0, sizeof(sin->sin_zero));
 		msg->msg_namelen = sizeof(*sin);
 	}
@@ -251,6 +242,27 @@ int exasock_ring_next_len(struct exasock_ring *ring)
 		used -= rec;
 	}
 	return -EAGAIN;
+}
+
+/* Payload bytes queued, not counting headers and padding. */
+u32 exasock_ring_payload(struct exasock_ring *ring)
+{
+	struct exasock_rx_entry e;
+	u32 cons, rec, bytes = 0;
+	long used;
+
+	used = exasock_ring_snapshot(ring, &cons);
+	while (used > 0) {
+		memcpy(&e, ring->data + (cons & ring->mask), sizeof(e));
+		rec = exasock_rec_len(e.len);
+		if (e.len > ring->size || rec > used)
+			break;
+		if (!(e.flags & EXASOCK_RX_F_PAD))
+			bytes += e.len;
+		cons += rec;
+		used -= rec;
+	}
+	return bytes;
 }
 
 void exasock_ring_fill_info(const struct exasock_ring *ring,

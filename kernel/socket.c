@@ -131,31 +131,14 @@ int exasock_sock_state(const struct exasock_sock *esk)
 	return EXASOCK_STATE_UNBOUND;
 }
 
-/* Payload bytes waiting in the ring (what the program has not read). */
+/* Payload bytes the program has not read yet (Recv-Q). */
 u32 exasock_sock_recv_q(struct exasock_sock *esk)
 {
-	struct exasock_ring *ring = &esk->rx;
-	u32 prod, cons, bytes = 0;
-	struct exasock_rx_entry e;
-
-	if (!smp_load_acquire(&esk->accelerated))
-		return 0;
-	prod = smp_load_acquire(&ring->shared->producer);
-	cons = READ_ONCE(ring->user->consumer);
-	if (prod - cons > ring->size)
-		return 0;
-	while (cons != prod) {
-		memcpy(&e, ring->data + (cons & ring->mask), sizeof(e));
-		if (e.len > ring->size)
-			break;
-		if (!(e.flags & EXASOCK_RX_F_PAD))
-			bytes += e.len;
-		cons += ALIGN(sizeof(e) + e.len, EXASOCK_RX_ALIGN);
-	}
-	return bytes;
+	return exasock_accelerated(esk) ? exasock_ring_payload(&esk->rx) : 0;
 }
 
-u64 exasock_for_each_sock(struct net *net, u64 from_id, exasock_sock_fn fn,
+u64 exasock_for_each_sock(struct net *net, u64 from_id,
+			  int (*fn)(struct exasock_sock *esk, void *arg),
 			  void *arg)
 {
 	struct exasock_sock *esk;
@@ -164,7 +147,7 @@ u64 exasock_for_each_sock(struct net *net, u64 from_id, exasock_sock_fn fn,
 	mutex_lock(&exasock_socks_lock);
 	list_for_each_entry(esk, &exasock_socks, list_node) {
 		if (esk->id < from_id || !net_eq(sock_net(&esk->sk), net) ||
-		    !smp_load_acquire(&esk->accelerated))
+		    !exasock_accelerated(esk))
 			continue;
 		if (fn(esk, arg)) {
 			resume = esk->id;
@@ -178,62 +161,104 @@ u64 exasock_for_each_sock(struct net *net, u64 from_id, exasock_sock_fn fn,
 /* ---- the twin's callbacks ------------------------------------------------
  *
  * Installed at SO_EXA_ADOPT, restored at release. They run in softirq or
- * process context with no lock of ours; esk is found under RCU. When the
+ * process context with no lock of ours; esk is found under RCU. Each
+ * calls the twin's own callback, then tells the exasock socket. While the
  * callbacks are being restored, sk_user_data reads NULL and the twin's
- * own callback (already put back, see exasock_twin_restore) is called.
+ * own callback (already put back) is called alone.
  */
 
-#define EXASOCK_TWIN_CALLBACK(name, field, action)			\
-static void name(struct sock *tsk)					\
-{									\
-	void (*orig)(struct sock *sk);					\
-	struct exasock_sock *esk;					\
-									\
-	rcu_read_lock();						\
-	esk = rcu_dereference_sk_user_data(tsk);			\
-	if (likely(esk)) {						\
-		esk->twin_##field(tsk);					\
-		action;							\
-	} else {							\
-		smp_rmb(); /* matches smp_wmb in exasock_twin_restore */ \
-		orig = READ_ONCE(tsk->sk_##field);			\
-		if (orig != name)					\
-			orig(tsk);					\
-	}								\
-	rcu_read_unlock();						\
-}
-
+/* Set ring flags, if the socket has a ring yet. */
 static void exasock_twin_set_flags(struct exasock_sock *esk, u32 flags)
 {
-	if (smp_load_acquire(&esk->accelerated))
+	if (exasock_accelerated(esk))
 		atomic_or(flags, &esk->rx.shared->flags);
 }
 
-EXASOCK_TWIN_CALLBACK(exasock_twin_data_ready, data_ready,
-	exasock_twin_set_flags(esk, EXASOCK_RING_F_NATIVE_PENDING);
-	esk->sk.sk_data_ready(&esk->sk))
-
-EXASOCK_TWIN_CALLBACK(exasock_twin_write_space, write_space,
-	esk->sk.sk_write_space(&esk->sk))
-
-EXASOCK_TWIN_CALLBACK(exasock_twin_state_change, state_change,
-	exasock_twin_set_flags(esk, EXASOCK_RING_F_NATIVE_PENDING);
-	esk->sk.sk_state_change(&esk->sk))
-
-/* Errors (ICMP) move to the exasock socket, where SO_ERROR reads them. */
-static void exasock_twin_take_error(struct exasock_sock *esk, struct sock *tsk)
+/* The twin's callbacks are being restored: call its own one. */
+static void exasock_twin_call_restored(struct sock *tsk,
+				       void (**cb)(struct sock *sk),
+				       void (*self)(struct sock *sk))
 {
-	int err = sock_error(tsk);
+	void (*orig)(struct sock *sk);
 
-	if (!err)
-		return;
-	WRITE_ONCE(esk->sk.sk_err, -err);
-	exasock_twin_set_flags(esk, EXASOCK_RING_F_ERROR);
-	sk_error_report(&esk->sk);
+	smp_rmb(); /* matches smp_wmb() in exasock_twin_restore() */
+	orig = READ_ONCE(*cb);
+	if (orig != self)
+		orig(tsk);
 }
 
-EXASOCK_TWIN_CALLBACK(exasock_twin_error_report, error_report,
-	exasock_twin_take_error(esk, tsk))
+static void exasock_twin_data_ready(struct sock *tsk)
+{
+	struct exasock_sock *esk;
+
+	rcu_read_lock();
+	esk = rcu_dereference_sk_user_data(tsk);
+	if (likely(esk)) {
+		esk->twin_data_ready(tsk);
+		exasock_twin_set_flags(esk, EXASOCK_RING_F_NATIVE_PENDING);
+		esk->sk.sk_data_ready(&esk->sk);
+	} else {
+		exasock_twin_call_restored(tsk, &tsk->sk_data_ready,
+					   exasock_twin_data_ready);
+	}
+	rcu_read_unlock();
+}
+
+static void exasock_twin_write_space(struct sock *tsk)
+{
+	struct exasock_sock *esk;
+
+	rcu_read_lock();
+	esk = rcu_dereference_sk_user_data(tsk);
+	if (likely(esk)) {
+		esk->twin_write_space(tsk);
+		esk->sk.sk_write_space(&esk->sk);
+	} else {
+		exasock_twin_call_restored(tsk, &tsk->sk_write_space,
+					   exasock_twin_write_space);
+	}
+	rcu_read_unlock();
+}
+
+static void exasock_twin_state_change(struct sock *tsk)
+{
+	struct exasock_sock *esk;
+
+	rcu_read_lock();
+	esk = rcu_dereference_sk_user_data(tsk);
+	if (likely(esk)) {
+		esk->twin_state_change(tsk);
+		exasock_twin_set_flags(esk, EXASOCK_RING_F_NATIVE_PENDING);
+		esk->sk.sk_state_change(&esk->sk);
+	} else {
+		exasock_twin_call_restored(tsk, &tsk->sk_state_change,
+					   exasock_twin_state_change);
+	}
+	rcu_read_unlock();
+}
+
+/* Errors (ICMP) move to the exasock socket, where SO_ERROR reads them. */
+static void exasock_twin_error_report(struct sock *tsk)
+{
+	struct exasock_sock *esk;
+	int err;
+
+	rcu_read_lock();
+	esk = rcu_dereference_sk_user_data(tsk);
+	if (likely(esk)) {
+		esk->twin_error_report(tsk);
+		err = sock_error(tsk);
+		if (err) {
+			WRITE_ONCE(esk->sk.sk_err, -err);
+			exasock_twin_set_flags(esk, EXASOCK_RING_F_ERROR);
+			sk_error_report(&esk->sk);
+		}
+	} else {
+		exasock_twin_call_restored(tsk, &tsk->sk_error_report,
+					   exasock_twin_error_report);
+	}
+	rcu_read_unlock();
+}
 
 static void exasock_twin_install(struct exasock_sock *esk, struct sock *tsk)
 {
@@ -273,7 +298,7 @@ static void exasock_sync_flags(struct exasock_sock *esk)
 
 	atomic_andnot(EXASOCK_RING_F_NATIVE_PENDING | EXASOCK_RING_F_ERROR |
 		      EXASOCK_RING_F_SHUTDOWN, flags);
-	smp_mb__after_atomic();
+	smp_mb__after_atomic(); /* clear, then look */
 	if (twin->ops->poll(twin->file, twin, NULL) & (EPOLLIN | EPOLLERR))
 		set |= EXASOCK_RING_F_NATIVE_PENDING;
 	if (READ_ONCE(esk->sk.sk_err))
@@ -331,7 +356,7 @@ static int exasock_accelerate(struct exasock_sock *esk)
 	err = exasock_ring_alloc(&esk->rx, size);
 	if (err)
 		return err;
-	/* Ring before flag: lockless readers test the flag, then use it. */
+	/* Ring before flag: matches exasock_accelerated(). */
 	smp_store_release(&esk->accelerated, true);
 	atomic_inc(&exasock_accel_socks);
 	exasock_sync_flags(esk);
@@ -512,7 +537,7 @@ static int exasock_recvmsg(struct socket *sock, struct msghdr *msg,
 
 	if (!twin)
 		return -EBADFD;
-	if (!smp_load_acquire(&esk->accelerated) || (flags & MSG_ERRQUEUE))
+	if (!exasock_accelerated(esk) || (flags & MSG_ERRQUEUE))
 		return twin->ops->recvmsg(twin, msg, len, flags);
 
 	timeo = sock_rcvtimeo(&esk->sk, flags & MSG_DONTWAIT);
@@ -551,7 +576,7 @@ static int exasock_sendmsg(struct socket *sock, struct msghdr *msg,
 
 	if (!twin)
 		return -EBADFD;
-	accelerated = smp_load_acquire(&esk->accelerated);
+	accelerated = exasock_accelerated(esk);
 	if (accelerated && READ_ONCE(esk->lport)) {
 		err = exasock_udp_sendmsg(esk, msg, len);
 		if (err != -ENOTSUPP)
@@ -590,7 +615,7 @@ static __poll_t exasock_poll(struct file *file, struct socket *sock,
 	mask = twin->ops->poll(twin->file, twin, NULL);
 	if (READ_ONCE(sk->sk_err))
 		mask |= EPOLLERR;
-	if (smp_load_acquire(&esk->accelerated) &&
+	if (exasock_accelerated(esk) &&
 	    !exasock_ring_empty(&esk->rx))
 		mask |= EPOLLIN | EPOLLRDNORM;
 	if (!sock_writeable(sk)) {
@@ -610,7 +635,7 @@ static int exasock_ioctl(struct socket *sock, unsigned int cmd,
 
 	if (!twin)
 		return -EBADFD;
-	if (cmd == SIOCINQ && smp_load_acquire(&esk->accelerated)) {
+	if (cmd == SIOCINQ && exasock_accelerated(esk)) {
 		len = exasock_ring_next_len(&esk->rx);
 		if (len >= 0)
 			return put_user(len, (int __user *)arg);
@@ -627,7 +652,7 @@ static int exasock_shutdown(struct socket *sock, int how)
 	if (!twin)
 		return -EBADFD;
 	err = twin->ops->shutdown(twin, how);
-	if (smp_load_acquire(&esk->accelerated))
+	if (exasock_accelerated(esk))
 		exasock_sync_flags(esk);
 	sock->sk->sk_state_change(sock->sk);
 	return err;
@@ -638,7 +663,7 @@ static int exasock_mmap(struct file *file, struct socket *sock,
 {
 	struct exasock_sock *esk = exasock_sk(sock->sk);
 
-	if (!smp_load_acquire(&esk->accelerated))
+	if (!exasock_accelerated(esk))
 		return -ENODEV;
 	return exasock_ring_mmap(&esk->rx, vma);
 }
@@ -745,7 +770,7 @@ static void exasock_fill_info(struct exasock_sock *esk,
 
 	memset(info, 0, sizeof(*info));
 	info->id = esk->id;
-	info->accelerated = smp_load_acquire(&esk->accelerated);
+	info->accelerated = exasock_accelerated(esk);
 	info->state = exasock_sock_state(esk);
 	info->local_addr = (__force __u32)READ_ONCE(esk->laddr);
 	info->peer_addr = (__force __u32)READ_ONCE(esk->raddr);
@@ -786,11 +811,11 @@ static int exasock_getsockopt(struct socket *sock, int level, int optname,
 		size = sizeof(int);
 		break;
 	case SO_EXA_ACCELERATED:
-		u.val = smp_load_acquire(&esk->accelerated);
+		u.val = exasock_accelerated(esk);
 		size = sizeof(int);
 		break;
 	case SO_EXA_MMAP_INFO:
-		if (!smp_load_acquire(&esk->accelerated))
+		if (!exasock_accelerated(esk))
 			return -ENODEV;
 		exasock_ring_fill_info(&esk->rx, &u.mmap);
 		size = sizeof(u.mmap);
@@ -809,6 +834,7 @@ static int exasock_getsockopt(struct socket *sock, int level, int optname,
 	return 0;
 }
 
+/* not const: .family is the module parameter's */
 static struct proto_ops exasock_dgram_ops = {
 	.owner		= THIS_MODULE,
 	.release	= exasock_release,
