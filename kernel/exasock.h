@@ -5,9 +5,11 @@
 #ifndef _EXASOCK_H
 #define _EXASOCK_H
 
+#include <linux/ip.h>
 #include <linux/netdevice.h>
 #include <linux/percpu.h>
 #include <linux/skbuff.h>
+#include <linux/udp.h>
 #include <net/sock.h>
 #include <linux/exasock.h>
 
@@ -97,6 +99,7 @@ struct exasock_sock {
 	struct sock sk;			/* must be first */
 
 	struct socket *twin;		/* the adopted AF_INET socket */
+	struct sock *twin_sk;		/* twin->sk, for RCU readers */
 	void (*twin_data_ready)(struct sock *sk);
 	void (*twin_write_space)(struct sock *sk);
 	void (*twin_error_report)(struct sock *sk);
@@ -143,6 +146,12 @@ void exasock_socket_exit(void);
 struct exasock_sock *exasock_udp_lookup(struct net *net, __be32 saddr,
 					__be16 sport, __be32 daddr,
 					__be16 dport);
+int exasock_udp_deliver_mc(struct net *net, const struct iphdr *iph,
+			   const struct udphdr *uh, int ifindex,
+			   int (*deliver)(struct exasock_sock *esk, void *arg),
+			   void *arg);
+bool exasock_mc_member(struct sock *tsk, __be32 group, __be32 saddr,
+		       int ifindex);
 int exasock_sock_state(const struct exasock_sock *esk);
 u32 exasock_sock_recv_q(struct exasock_sock *esk);
 

@@ -31,19 +31,47 @@ static bool exasock_udp_csum_ok(struct sk_buff *skb, const struct iphdr *iph,
 				  csum);
 }
 
+struct exasock_rx_ctx {
+	struct exasock_iface *ifc;
+	struct sk_buff *skb;
+	struct exasock_rx_entry hdr;
+};
+
+/* Copy the datagram into @esk's ring. 0, or -errno when dropped. */
+static int exasock_rx_deliver(struct exasock_sock *esk, void *arg)
+{
+	struct exasock_rx_ctx *ctx = arg;
+	int err;
+
+	err = exasock_ring_put(&esk->rx, &ctx->hdr, ctx->skb,
+			       sizeof(struct iphdr) + sizeof(struct udphdr));
+	if (err) {
+		exasock_sock_stat_add(esk, EXASOCK_STAT_RX_RING_FULL, 1);
+		exasock_count(&ctx->ifc->stats, EXASOCK_STAT_RX_DROPPED);
+		exasock_count(&exasock_stats, EXASOCK_STAT_RX_DROPPED);
+		return err;
+	}
+	exasock_sock_stat_add(esk, EXASOCK_STAT_RX_PACKETS, 1);
+	exasock_sock_stat_add(esk, EXASOCK_STAT_RX_BYTES, ctx->hdr.len);
+	esk->sk.sk_data_ready(&esk->sk);
+	return 0;
+}
+
 /*
  * Returns true when the frame was consumed (delivered or dropped), false
  * when the kernel should have it. Counts which, in @ifc and the module.
  */
 static bool exasock_udp_rx(struct exasock_iface *ifc, struct sk_buff *skb)
 {
-	struct exasock_rx_entry hdr;
-	struct exasock_sock *esk;
+	struct exasock_rx_ctx ctx = { .ifc = ifc, .skb = skb };
+	struct net *net = dev_net(skb->dev);
+	struct exasock_sock *esk = NULL;
 	const struct udphdr *uh;
 	const struct iphdr *iph;
 	struct udphdr _uh;
 	struct iphdr _iph;
 	int tot_len, ulen;
+	bool multicast;
 
 	iph = skb_header_pointer(skb, 0, sizeof(_iph), &_iph);
 	if (!iph || iph->version != 4 || iph->ihl < 5)
@@ -56,10 +84,10 @@ static bool exasock_udp_rx(struct exasock_iface *ifc, struct sk_buff *skb)
 		return false;
 	if (ip_fast_csum(iph, iph->ihl))
 		goto malformed;
-	if (ip_is_fragment(iph) || iph->protocol != IPPROTO_UDP)
+	if (ip_is_fragment(iph) || iph->protocol != IPPROTO_UDP ||
+	    ipv4_is_lbcast(iph->daddr))
 		return false;
-	if (ipv4_is_multicast(iph->daddr) || ipv4_is_lbcast(iph->daddr))
-		return false;
+	multicast = ipv4_is_multicast(iph->daddr);
 
 	uh = skb_header_pointer(skb, sizeof(*iph), sizeof(_uh), &_uh);
 	if (!uh)
@@ -68,14 +96,16 @@ static bool exasock_udp_rx(struct exasock_iface *ifc, struct sk_buff *skb)
 	if (ulen < sizeof(*uh) || ulen > tot_len - sizeof(*iph))
 		goto malformed;
 
-	esk = exasock_udp_lookup(dev_net(skb->dev), iph->saddr, uh->source,
-				 iph->daddr, uh->dest);
-	if (!esk)
-		return false;
-	/* A wildcard socket takes only what is addressed to this host. */
-	if (!READ_ONCE(esk->laddr) &&
-	    !__ip_dev_find(dev_net(skb->dev), iph->daddr, false))
-		return false;
+	if (!multicast) {
+		esk = exasock_udp_lookup(net, iph->saddr, uh->source,
+					 iph->daddr, uh->dest);
+		if (!esk)
+			return false;
+		/* A wildcard socket takes only what is addressed to us. */
+		if (!READ_ONCE(esk->laddr) &&
+		    !__ip_dev_find(net, iph->daddr, false))
+			return false;
+	}
 
 	if (!exasock_udp_csum_ok(skb, iph, uh, ulen)) {
 		/* Let udp_rcv() drop it, so the kernel's counters agree. */
@@ -84,29 +114,27 @@ static bool exasock_udp_rx(struct exasock_iface *ifc, struct sk_buff *skb)
 		return false;
 	}
 
-	hdr.len = ulen - sizeof(*uh);
-	hdr.flags = 0;
-	hdr.src_addr = (__force __u32)iph->saddr;
-	hdr.dst_addr = (__force __u32)iph->daddr;
-	hdr.src_port = (__force __u16)uh->source;
-	hdr.dst_port = (__force __u16)uh->dest;
-	hdr.ifindex = skb->dev->ifindex;
-	hdr.tstamp_ns = skb->tstamp ? ktime_to_ns(skb->tstamp) :
-				      ktime_get_real_ns();
+	ctx.hdr.len = ulen - sizeof(*uh);
+	ctx.hdr.flags = 0;
+	ctx.hdr.src_addr = (__force __u32)iph->saddr;
+	ctx.hdr.dst_addr = (__force __u32)iph->daddr;
+	ctx.hdr.src_port = (__force __u16)uh->source;
+	ctx.hdr.dst_port = (__force __u16)uh->dest;
+	ctx.hdr.ifindex = skb->dev->ifindex;
+	ctx.hdr.tstamp_ns = skb->tstamp ? ktime_to_ns(skb->tstamp) :
+					  ktime_get_real_ns();
 
-	if (exasock_ring_put(&esk->rx, &hdr, skb,
-			     sizeof(*iph) + sizeof(*uh))) {
-		exasock_sock_stat_add(esk, EXASOCK_STAT_RX_RING_FULL, 1);
-		exasock_count(&ifc->stats, EXASOCK_STAT_RX_DROPPED);
-		exasock_count(&exasock_stats, EXASOCK_STAT_RX_DROPPED);
+	if (multicast) {
+		/* Every member socket gets a copy, as from the kernel. */
+		if (!exasock_udp_deliver_mc(net, iph, uh, skb->dev->ifindex,
+					    exasock_rx_deliver, &ctx))
+			return false;
+	} else if (exasock_rx_deliver(esk, &ctx)) {
 		kfree_skb(skb);
 		return true;
 	}
-	exasock_sock_stat_add(esk, EXASOCK_STAT_RX_PACKETS, 1);
-	exasock_sock_stat_add(esk, EXASOCK_STAT_RX_BYTES, hdr.len);
 	exasock_count(&ifc->stats, EXASOCK_STAT_RX_ACCEL);
 	exasock_count(&exasock_stats, EXASOCK_STAT_RX_ACCEL);
-	esk->sk.sk_data_ready(&esk->sk);
 	consume_skb(skb);
 	return true;
 
@@ -130,7 +158,9 @@ rx_handler_result_t exasock_rx_handler(struct sk_buff **pskb)
 	exasock_count(&exasock_stats, EXASOCK_STAT_RX_FRAMES);
 
 	if (skb->protocol == htons(ETH_P_IP) &&
-	    skb->pkt_type == PACKET_HOST && !skb_vlan_tag_present(skb) &&
+	    (skb->pkt_type == PACKET_HOST ||
+	     skb->pkt_type == PACKET_MULTICAST) &&
+	    !skb_vlan_tag_present(skb) &&
 	    exasock_udp_rx(ifc, skb))
 		return RX_HANDLER_CONSUMED;
 

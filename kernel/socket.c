@@ -15,6 +15,7 @@
  */
 #include <linux/file.h>
 #include <linux/hashtable.h>
+#include <linux/igmp.h>
 #include <linux/inetdevice.h>
 #include <linux/net.h>
 #include <linux/poll.h>
@@ -95,6 +96,93 @@ struct exasock_sock *exasock_udp_lookup(struct net *net, __be32 saddr,
 		}
 	}
 	return best;
+}
+
+/**
+ * exasock_mc_member - may the twin @tsk receive @group from @saddr on
+ * @ifindex?
+ *
+ * As ip_mc_sf_allow(), with exasock's rule: only a membership taken on
+ * the arrival interface counts (not IP_MULTICAST_ALL). Under RCU; the
+ * twin is bound, so SOCK_RCU_FREE keeps it valid.
+ */
+bool exasock_mc_member(struct sock *tsk, __be32 group, __be32 saddr,
+		       int ifindex)
+{
+	struct ip_mc_socklist *pmc;
+	struct ip_sf_socklist *psl;
+	unsigned int i;
+
+	for (pmc = rcu_dereference(inet_sk(tsk)->mc_list); pmc;
+	     pmc = rcu_dereference(pmc->next_rcu)) {
+		if (pmc->multi.imr_multiaddr.s_addr == group &&
+		    pmc->multi.imr_ifindex == ifindex)
+			break;
+	}
+	if (!pmc)
+		return false;
+	psl = rcu_dereference(pmc->sflist);
+	if (!psl)
+		return pmc->sfmode == MCAST_EXCLUDE;
+	for (i = 0; i < psl->sl_count; i++)
+		if (psl->sl_addr[i] == saddr)
+			return pmc->sfmode == MCAST_INCLUDE;
+	return pmc->sfmode == MCAST_EXCLUDE;
+}
+
+/* Does the twin hold a membership on an attached interface? */
+static bool exasock_mc_attached(struct sock *tsk)
+{
+	struct ip_mc_socklist *pmc;
+	struct net_device *dev;
+	bool found = false;
+
+	rcu_read_lock();
+	for (pmc = rcu_dereference(inet_sk(tsk)->mc_list); pmc && !found;
+	     pmc = rcu_dereference(pmc->next_rcu)) {
+		dev = dev_get_by_index_rcu(sock_net(tsk),
+					   pmc->multi.imr_ifindex);
+		found = dev && exasock_dev_attached(dev);
+	}
+	rcu_read_unlock();
+	return found;
+}
+
+/**
+ * exasock_udp_deliver_mc - call @deliver for every accelerated socket
+ * that takes this multicast datagram
+ *
+ * Return: how many sockets took it. Under RCU.
+ */
+int exasock_udp_deliver_mc(struct net *net, const struct iphdr *iph,
+			   const struct udphdr *uh, int ifindex,
+			   int (*deliver)(struct exasock_sock *esk, void *arg),
+			   void *arg)
+{
+	struct exasock_sock *esk;
+	__be32 laddr, raddr;
+	struct sock *tsk;
+	int n = 0;
+
+	hash_for_each_possible_rcu(exasock_udp_hash, esk, hash_node,
+				   exasock_hash_key(net, uh->dest)) {
+		if (READ_ONCE(esk->lport) != uh->dest ||
+		    !net_eq(sock_net(&esk->sk), net))
+			continue;
+		laddr = READ_ONCE(esk->laddr);
+		raddr = READ_ONCE(esk->raddr);
+		if ((laddr && laddr != iph->daddr) ||
+		    (raddr && (raddr != iph->saddr ||
+			       READ_ONCE(esk->rport) != uh->source)))
+			continue;
+		tsk = READ_ONCE(esk->twin_sk);
+		if (!tsk || !exasock_mc_member(tsk, iph->daddr, iph->saddr,
+					       ifindex))
+			continue;
+		if (!deliver(esk, arg))
+			n++;
+	}
+	return n;
 }
 
 static void exasock_rehash(struct exasock_sock *esk)
@@ -326,6 +414,8 @@ static bool exasock_should_accelerate(struct exasock_sock *esk)
 	if (inet->inet_daddr)
 		return exasock_route_attached(net, inet->inet_daddr, laddr,
 					      tsk->sk_bound_dev_if);
+	if (exasock_mc_attached(tsk))
+		return true;
 	if (ipv4_is_multicast(laddr) || ipv4_is_lbcast(laddr))
 		return false;
 
@@ -702,6 +792,7 @@ static int exasock_adopt(struct exasock_sock *esk, int fd)
 	if (err)
 		goto unlock;
 	exasock_copy_sockopts(sk, tsk);
+	WRITE_ONCE(esk->twin_sk, tsk);
 	WRITE_ONCE(esk->twin, twin);
 	release_sock(sk);
 	return 0;
@@ -742,6 +833,19 @@ static int exasock_setsockopt_exa(struct exasock_sock *esk, int optname,
 	}
 }
 
+static bool exasock_is_mc_join(int optname)
+{
+	switch (optname) {
+	case IP_ADD_MEMBERSHIP:
+	case IP_ADD_SOURCE_MEMBERSHIP:
+	case MCAST_JOIN_GROUP:
+	case MCAST_JOIN_SOURCE_GROUP:
+		return true;
+	default:
+		return false;
+	}
+}
+
 static int exasock_setsockopt(struct socket *sock, int level, int optname,
 			      sockptr_t optval, unsigned int optlen)
 {
@@ -758,6 +862,9 @@ static int exasock_setsockopt(struct socket *sock, int level, int optname,
 	 * sock, and exasock_sync_twin() carries them over.
 	 */
 	err = twin->ops->setsockopt(twin, level, optname, optval, optlen);
+	/* A group joined on an attached interface accelerates the socket. */
+	if (!err && level == SOL_IP && exasock_is_mc_join(optname))
+		err = exasock_update(esk);
 	/* TTL, TOS, device binding...: rebuild cached headers. */
 	WRITE_ONCE(esk->opt_gen, esk->opt_gen + 1);
 	return err;
