@@ -121,7 +121,7 @@ struct exasock_sock {
 	struct exasock_tx_cache tx;
 	u32 opt_gen;			/* bumped by every setsockopt */
 
-	u64 stats[__EXASOCK_STAT_MAX];	/* per-socket, single writer each */
+	atomic64_t stats[__EXASOCK_STAT_MAX];	/* per socket */
 };
 
 static inline struct exasock_sock *exasock_sk(const struct sock *sk)
@@ -138,7 +138,7 @@ static inline bool exasock_accelerated(const struct exasock_sock *esk)
 static inline void exasock_sock_stat_add(struct exasock_sock *esk, int stat,
 					 u64 n)
 {
-	WRITE_ONCE(esk->stats[stat], esk->stats[stat] + n);
+	atomic64_add(n, &esk->stats[stat]);
 }
 
 int exasock_socket_init(int family);
@@ -154,6 +154,7 @@ bool exasock_mc_member(struct sock *tsk, __be32 group, __be32 saddr,
 		       int ifindex);
 int exasock_sock_state(const struct exasock_sock *esk);
 u32 exasock_sock_recv_q(struct exasock_sock *esk);
+void exasock_sock_stats(struct exasock_sock *esk, u64 out[__EXASOCK_STAT_MAX]);
 
 /* Walk the accelerated sockets of @net in id order, from @from_id, until
  * @fn returns non-zero. Returns 0 when done, else the id to resume from.

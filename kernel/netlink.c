@@ -142,10 +142,12 @@ struct exasock_sock_dump {
 static int exasock_nl_sock_fill(struct exasock_sock *esk, void *arg)
 {
 	struct exasock_sock_dump *d = arg;
+	u64 stats[__EXASOCK_STAT_MAX];
 	struct sk_buff *skb = d->skb;
 	struct sock *sk = &esk->sk;
 	void *hdr;
 
+	exasock_sock_stats(esk, stats);
 	hdr = genlmsg_put(skb, NETLINK_CB(d->cb->skb).portid,
 			  d->cb->nlh->nlmsg_seq, &exasock_genl_family,
 			  NLM_F_MULTI, EXASOCK_CMD_SOCK_GET);
@@ -169,7 +171,7 @@ static int exasock_nl_sock_fill(struct exasock_sock *esk, void *arg)
 					 sock_i_uid(sk))) ||
 	    nla_put_u64_64bit(skb, EXASOCK_A_SOCK_INODE, sock_i_ino(sk),
 			      EXASOCK_A_PAD) ||
-	    exasock_put_stats(skb, EXASOCK_A_SOCK_STATS, esk->stats)) {
+	    exasock_put_stats(skb, EXASOCK_A_SOCK_STATS, stats)) {
 		genlmsg_cancel(skb, hdr);
 		return -EMSGSIZE;
 	}

@@ -870,11 +870,17 @@ static int exasock_setsockopt(struct socket *sock, int level, int optname,
 	return err;
 }
 
-static void exasock_fill_info(struct exasock_sock *esk,
-			      struct exasock_sock_info *info)
+void exasock_sock_stats(struct exasock_sock *esk, u64 out[__EXASOCK_STAT_MAX])
 {
 	int i;
 
+	for (i = 0; i < __EXASOCK_STAT_MAX; i++)
+		out[i] = atomic64_read(&esk->stats[i]);
+}
+
+static void exasock_fill_info(struct exasock_sock *esk,
+			      struct exasock_sock_info *info)
+{
 	memset(info, 0, sizeof(*info));
 	info->id = esk->id;
 	info->accelerated = exasock_accelerated(esk);
@@ -884,8 +890,7 @@ static void exasock_fill_info(struct exasock_sock *esk,
 	info->local_port = (__force __u16)READ_ONCE(esk->lport);
 	info->peer_port = (__force __u16)READ_ONCE(esk->rport);
 	info->ifindex = READ_ONCE(esk->sk.sk_bound_dev_if);
-	for (i = 0; i < __EXASOCK_STAT_MAX; i++)
-		info->stats[i] = READ_ONCE(esk->stats[i]);
+	exasock_sock_stats(esk, info->stats);
 }
 
 static int exasock_getsockopt(struct socket *sock, int level, int optname,
