@@ -1,0 +1,557 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Readiness of accelerated UDP sockets mixed with pipes: poll, select and
+ * epoll (level and edge triggered), non-blocking receive, blocking waits
+ * woken by a datagram, connected and unconnected sockets.
+ *
+ * Run under the launcher in namespace A. The sending peer is a plain
+ * socket opened in namespace B (EXA_PEER_NETNS, a name under /run/netns)
+ * so that datagrams cross the veth pair and land in the receive ring:
+ *
+ *   ns A: exa0 10.77.0.1  <-- veth -->  exa1 10.77.0.2 :ns B
+ *         self->fd (accelerated)        self->peer (native)
+ *
+ * EXA_EXPECT_ACCEL=1 makes every test check that self->fd really is
+ * accelerated; without it the same tests run against the plain kernel.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/select.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/exasock.h>
+
+#include "kselftest_harness.h"
+#include "payload.h"
+
+#define LOCAL_ADDR	"10.77.0.1"
+#define PEER_ADDR	"10.77.0.2"
+#define BASE_PORT	7100
+#define WAIT_MS		3000	/* for a datagram to cross the veth pair */
+
+static int env_int(const char *name, int def)
+{
+	const char *s = getenv(name);
+
+	return s && *s ? atoi(s) : def;
+}
+
+static struct sockaddr_in mkaddr(const char *ip, int port)
+{
+	struct sockaddr_in sin = {
+		.sin_family = AF_INET,
+		.sin_port = htons(port),
+	};
+
+	inet_pton(AF_INET, ip, &sin.sin_addr);
+	return sin;
+}
+
+static int raw_accelerated(int fd)
+{
+	socklen_t len = sizeof(int);
+	int val = 0;
+
+	if (syscall(SYS_getsockopt, fd, SOL_EXASOCK, SO_EXA_ACCELERATED,
+		    &val, &len) < 0)
+		return 0;
+	return val;
+}
+
+/*
+ * Open a UDP socket in network namespace @ns (a name under /run/netns,
+ * NULL for the current one), bound to @ip:@port, opted out of
+ * acceleration. Returns the fd or -errno.
+ */
+static int peer_socket(const char *ns, const char *ip, int port)
+{
+	struct sockaddr_in sin = mkaddr(ip, port);
+	int self_ns = -1, ns_fd = -1, fd, one = 1, err = 0;
+	char path[256];
+
+	if (ns && *ns) {
+		snprintf(path, sizeof(path), "/run/netns/%s", ns);
+		self_ns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+		ns_fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (self_ns < 0 || ns_fd < 0 || setns(ns_fd, CLONE_NEWNET))
+			return -errno;
+	}
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		err = -errno;
+	/* Accepted by libexasock on AF_INET sockets; ENOPROTOOPT without. */
+	if (fd >= 0)
+		setsockopt(fd, SOL_EXASOCK, SO_EXA_NO_ACCEL, &one, sizeof(one));
+	if (fd >= 0 && bind(fd, (struct sockaddr *)&sin, sizeof(sin)))
+		err = -errno;
+	if (self_ns >= 0) {
+		if (setns(self_ns, CLONE_NEWNET) && !err)
+			err = -errno;
+		close(self_ns);
+		close(ns_fd);
+	}
+	if (err) {
+		if (fd >= 0)
+			close(fd);
+		return err;
+	}
+	return fd;
+}
+
+static int send_seq(int fd, int port, uint32_t seq, size_t len)
+{
+	struct sockaddr_in to = mkaddr(LOCAL_ADDR, port);
+	char buf[2048];
+
+	payload_fill(buf, len, seq);
+	return sendto(fd, buf, len, 0, (struct sockaddr *)&to, sizeof(to)) ==
+	       (ssize_t)len ? 0 : -1;
+}
+
+/* Wait until poll() says @fd is readable; returns poll's result. */
+static int wait_readable(int fd, int ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	return poll(&p, 1, ms);
+}
+
+FIXTURE(udp) {
+	int fd;			/* accelerated, non-blocking */
+	int peer;		/* plain, in namespace B */
+	int pipe[2];
+	int port;
+	int peer_port;
+	struct sockaddr_in local;
+};
+
+FIXTURE_SETUP(udp)
+{
+	const char *ns = getenv("EXA_PEER_NETNS");
+	int flags;
+
+	/* The harness forks per test: a port per test keeps them apart. */
+	self->port = BASE_PORT + (getpid() % 400) * 2;
+	self->peer_port = self->port + 1;
+	self->local = mkaddr(LOCAL_ADDR, self->port);
+
+	self->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, bind(self->fd, (struct sockaddr *)&self->local,
+			  sizeof(self->local))) TH_LOG("bind: %s",
+						       strerror(errno));
+	if (env_int("EXA_EXPECT_ACCEL", 0))
+		ASSERT_EQ(1, raw_accelerated(self->fd))
+			TH_LOG("fd %d was not accelerated", self->fd);
+
+	/* O_NONBLOCK survives the conversion */
+	flags = fcntl(self->fd, F_GETFL);
+	ASSERT_NE(0, flags & O_NONBLOCK);
+
+	self->peer = peer_socket(ns, PEER_ADDR, self->peer_port);
+	ASSERT_LE(0, self->peer) TH_LOG("peer socket in %s: %s",
+					ns ? ns : "this netns",
+					strerror(-self->peer));
+	ASSERT_EQ(0, pipe2(self->pipe, O_NONBLOCK));
+}
+
+FIXTURE_TEARDOWN(udp)
+{
+	close(self->fd);
+	close(self->peer);
+	close(self->pipe[0]);
+	close(self->pipe[1]);
+}
+
+/* Reads one datagram and checks it is @seq. */
+static void expect_seq(struct __test_metadata *_metadata, int fd,
+		       uint32_t seq, size_t len)
+{
+	char buf[2048];
+	ssize_t n;
+
+	n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+	ASSERT_EQ((ssize_t)len, n) TH_LOG("recv: %s", strerror(errno));
+	ASSERT_EQ((long)seq, payload_check(buf, n));
+}
+
+TEST_F(udp, empty_nonblocking)
+{
+	char buf[64];
+
+	EXPECT_EQ(-1, recv(self->fd, buf, sizeof(buf), 0));
+	EXPECT_EQ(EAGAIN, errno);
+	EXPECT_EQ(-1, recv(self->fd, buf, sizeof(buf), MSG_DONTWAIT));
+	EXPECT_EQ(EAGAIN, errno);
+	EXPECT_EQ(-1, read(self->fd, buf, sizeof(buf)));
+	EXPECT_EQ(EAGAIN, errno);
+}
+
+TEST_F(udp, poll_mixed_with_pipe)
+{
+	struct pollfd p[2] = {
+		{ .fd = self->fd, .events = POLLIN },
+		{ .fd = self->pipe[0], .events = POLLIN },
+	};
+
+	/* nothing ready */
+	EXPECT_EQ(0, poll(p, 2, 0));
+	EXPECT_EQ(0, poll(p, 2, 20));
+
+	/* only the pipe */
+	ASSERT_EQ(1, write(self->pipe[1], "x", 1));
+	ASSERT_EQ(1, poll(p, 2, 0));
+	EXPECT_EQ(0, p[0].revents);
+	EXPECT_EQ(POLLIN, p[1].revents);
+
+	/* then the socket too */
+	ASSERT_EQ(0, send_seq(self->peer, self->port, 1, 100));
+	ASSERT_EQ(1, wait_readable(self->fd, WAIT_MS));
+	ASSERT_EQ(2, poll(p, 2, 0));
+	EXPECT_EQ(POLLIN, p[0].revents & POLLIN);
+	EXPECT_EQ(POLLIN, p[1].revents);
+
+	/* reading the datagram leaves the pipe */
+	expect_seq(_metadata, self->fd, 1, 100);
+	ASSERT_EQ(1, poll(p, 2, 0));
+	EXPECT_EQ(0, p[0].revents);
+
+	/* POLLOUT is always there */
+	p[0].events = POLLOUT;
+	ASSERT_EQ(1, poll(p, 1, 0));
+	EXPECT_EQ(POLLOUT, p[0].revents);
+}
+
+TEST_F(udp, select_mixed_with_pipe)
+{
+	int nfds = (self->fd > self->pipe[0] ? self->fd : self->pipe[0]) + 1;
+	struct timeval tv;
+	fd_set r, w;
+
+	FD_ZERO(&r);
+	FD_SET(self->fd, &r);
+	FD_SET(self->pipe[0], &r);
+	tv = (struct timeval){ 0, 0 };
+	EXPECT_EQ(0, select(nfds, &r, NULL, NULL, &tv));
+
+	ASSERT_EQ(0, send_seq(self->peer, self->port, 2, 200));
+	FD_ZERO(&r);
+	FD_SET(self->fd, &r);
+	FD_SET(self->pipe[0], &r);
+	tv = (struct timeval){ WAIT_MS / 1000, 0 };
+	ASSERT_EQ(1, select(nfds, &r, NULL, NULL, &tv));
+	EXPECT_TRUE(FD_ISSET(self->fd, &r));
+	EXPECT_FALSE(FD_ISSET(self->pipe[0], &r));
+
+	ASSERT_EQ(1, write(self->pipe[1], "y", 1));
+	FD_ZERO(&r);
+	FD_SET(self->fd, &r);
+	FD_SET(self->pipe[0], &r);
+	FD_ZERO(&w);
+	FD_SET(self->fd, &w);
+	tv = (struct timeval){ 0, 0 };
+	ASSERT_EQ(3, select(nfds, &r, &w, NULL, &tv));
+	EXPECT_TRUE(FD_ISSET(self->fd, &r));
+	EXPECT_TRUE(FD_ISSET(self->pipe[0], &r));
+	EXPECT_TRUE(FD_ISSET(self->fd, &w));
+
+	expect_seq(_metadata, self->fd, 2, 200);
+	FD_ZERO(&r);
+	FD_SET(self->fd, &r);
+	tv = (struct timeval){ 0, 0 };
+	EXPECT_EQ(0, select(nfds, &r, NULL, NULL, &tv));
+}
+
+TEST_F(udp, epoll_level_triggered)
+{
+	struct epoll_event ev, out[4];
+	int ep = epoll_create1(EPOLL_CLOEXEC);
+
+	ASSERT_LE(0, ep);
+	ev = (struct epoll_event){ .events = EPOLLIN, .data.fd = self->fd };
+	ASSERT_EQ(0, epoll_ctl(ep, EPOLL_CTL_ADD, self->fd, &ev));
+	ev = (struct epoll_event){ .events = EPOLLIN,
+				   .data.fd = self->pipe[0] };
+	ASSERT_EQ(0, epoll_ctl(ep, EPOLL_CTL_ADD, self->pipe[0], &ev));
+
+	EXPECT_EQ(0, epoll_wait(ep, out, 4, 0));
+	EXPECT_EQ(0, epoll_wait(ep, out, 4, 20));
+
+	ASSERT_EQ(0, send_seq(self->peer, self->port, 3, 300));
+	ASSERT_EQ(1, epoll_wait(ep, out, 4, WAIT_MS));
+	EXPECT_EQ(self->fd, out[0].data.fd);
+	EXPECT_TRUE(out[0].events & EPOLLIN);
+
+	/* level triggered: still reported until read */
+	ASSERT_EQ(1, epoll_wait(ep, out, 4, 0));
+	ASSERT_EQ(1, write(self->pipe[1], "z", 1));
+	ASSERT_EQ(2, epoll_wait(ep, out, 4, 0));
+
+	expect_seq(_metadata, self->fd, 3, 300);
+	ASSERT_EQ(1, epoll_wait(ep, out, 4, 0));
+	EXPECT_EQ(self->pipe[0], out[0].data.fd);
+	close(ep);
+}
+
+TEST_F(udp, epoll_edge_triggered)
+{
+	struct epoll_event ev, out[4];
+	int ep = epoll_create1(EPOLL_CLOEXEC);
+
+	ASSERT_LE(0, ep);
+	ev = (struct epoll_event){ .events = EPOLLIN | EPOLLET,
+				   .data.fd = self->fd };
+	ASSERT_EQ(0, epoll_ctl(ep, EPOLL_CTL_ADD, self->fd, &ev));
+
+	ASSERT_EQ(0, send_seq(self->peer, self->port, 4, 64));
+	ASSERT_EQ(1, epoll_wait(ep, out, 4, WAIT_MS));
+	/* one edge, one event */
+	EXPECT_EQ(0, epoll_wait(ep, out, 4, 0));
+
+	/* a new datagram is a new edge */
+	ASSERT_EQ(0, send_seq(self->peer, self->port, 5, 64));
+	ASSERT_EQ(1, epoll_wait(ep, out, 4, WAIT_MS));
+	expect_seq(_metadata, self->fd, 4, 64);
+	expect_seq(_metadata, self->fd, 5, 64);
+	close(ep);
+}
+
+/* Sends datagram @seq to the fixture's socket after a delay. */
+struct late_send {
+	int fd, port, delay_ms;
+	uint32_t seq;
+};
+
+static void *late_sender(void *arg)
+{
+	struct late_send *ls = arg;
+	struct timespec ts = {
+		.tv_sec = ls->delay_ms / 1000,
+		.tv_nsec = (ls->delay_ms % 1000) * 1000000L,
+	};
+
+	nanosleep(&ts, NULL);
+	send_seq(ls->fd, ls->port, ls->seq, 500);
+	return NULL;
+}
+
+/* The library spins for a bounded time, then sleeps; the datagram comes
+ * after the spin, so the kernel must wake the sleeper.
+ */
+TEST_F(udp, blocking_waits_are_woken)
+{
+	struct late_send ls = { self->peer, self->port, 200, 6 };
+	struct epoll_event ev, out;
+	struct pollfd p = { .fd = self->fd, .events = POLLIN };
+	struct timeval tv;
+	char buf[1024];
+	pthread_t th;
+	ssize_t n;
+	fd_set r;
+	int ep;
+
+	ASSERT_EQ(0, pthread_create(&th, NULL, late_sender, &ls));
+	ASSERT_EQ(1, poll(&p, 1, 5000));
+	pthread_join(th, NULL);
+	expect_seq(_metadata, self->fd, 6, 500);
+
+	ls.seq = 7;
+	ASSERT_EQ(0, pthread_create(&th, NULL, late_sender, &ls));
+	FD_ZERO(&r);
+	FD_SET(self->fd, &r);
+	tv = (struct timeval){ 5, 0 };
+	ASSERT_EQ(1, select(self->fd + 1, &r, NULL, NULL, &tv));
+	pthread_join(th, NULL);
+	expect_seq(_metadata, self->fd, 7, 500);
+
+	ls.seq = 8;
+	ep = epoll_create1(0);
+	ASSERT_LE(0, ep);
+	ev = (struct epoll_event){ .events = EPOLLIN, .data.fd = self->fd };
+	ASSERT_EQ(0, epoll_ctl(ep, EPOLL_CTL_ADD, self->fd, &ev));
+	ASSERT_EQ(0, pthread_create(&th, NULL, late_sender, &ls));
+	ASSERT_EQ(1, epoll_wait(ep, &out, 1, 5000));
+	pthread_join(th, NULL);
+	expect_seq(_metadata, self->fd, 8, 500);
+	close(ep);
+
+	/* a blocking recv on a socket made blocking again */
+	ASSERT_EQ(0, fcntl(self->fd, F_SETFL,
+			   fcntl(self->fd, F_GETFL) & ~O_NONBLOCK));
+	ls.seq = 9;
+	ASSERT_EQ(0, pthread_create(&th, NULL, late_sender, &ls));
+	n = recv(self->fd, buf, sizeof(buf), 0);
+	pthread_join(th, NULL);
+	ASSERT_EQ(500, n);
+	EXPECT_EQ(9, payload_check(buf, n));
+}
+
+TEST_F(udp, burst_in_order)
+{
+	struct pollfd p = { .fd = self->fd, .events = POLLIN };
+	uint32_t seq;
+
+	for (seq = 0; seq < 32; seq++)
+		ASSERT_EQ(0, send_seq(self->peer, self->port, seq,
+				      20 + seq * 40));
+	for (seq = 0; seq < 32; seq++) {
+		ASSERT_EQ(1, poll(&p, 1, WAIT_MS));
+		expect_seq(_metadata, self->fd, seq, 20 + seq * 40);
+	}
+	EXPECT_EQ(0, poll(&p, 1, 0));
+}
+
+TEST_F(udp, connected_both_ways)
+{
+	struct sockaddr_in peer = mkaddr(PEER_ADDR, self->peer_port);
+	struct sockaddr_in other = mkaddr(LOCAL_ADDR, self->port);
+	char buf[1024];
+	ssize_t n;
+
+	ASSERT_EQ(0, connect(self->fd, (struct sockaddr *)&peer,
+			     sizeof(peer)));
+	if (env_int("EXA_EXPECT_ACCEL", 0))
+		ASSERT_EQ(1, raw_accelerated(self->fd));
+
+	/* out: send() on the connected socket */
+	payload_fill(buf, 333, 10);
+	ASSERT_EQ(333, send(self->fd, buf, 333, 0));
+	ASSERT_EQ(1, wait_readable(self->peer, WAIT_MS));
+	n = recv(self->peer, buf, sizeof(buf), MSG_DONTWAIT);
+	ASSERT_EQ(333, n);
+	EXPECT_EQ(10, payload_check(buf, n));
+
+	/* in: from the connected peer */
+	ASSERT_EQ(0, send_seq(self->peer, self->port, 11, 222));
+	ASSERT_EQ(1, wait_readable(self->fd, WAIT_MS));
+	expect_seq(_metadata, self->fd, 11, 222);
+
+	/* disconnect (AF_UNSPEC) and go back to sendto */
+	other.sin_family = AF_UNSPEC;
+	ASSERT_EQ(0, connect(self->fd, (struct sockaddr *)&other,
+			     sizeof(other)));
+	payload_fill(buf, 111, 12);
+	ASSERT_EQ(111, sendto(self->fd, buf, 111, 0,
+			      (struct sockaddr *)&peer, sizeof(peer)));
+	ASSERT_EQ(1, wait_readable(self->peer, WAIT_MS));
+	n = recv(self->peer, buf, sizeof(buf), MSG_DONTWAIT);
+	ASSERT_EQ(111, n);
+	EXPECT_EQ(12, payload_check(buf, n));
+}
+
+TEST_F(udp, unconnected_reply_to_sender)
+{
+	struct sockaddr_in from;
+	socklen_t flen = sizeof(from);
+	char buf[1024];
+	ssize_t n;
+
+	ASSERT_EQ(0, send_seq(self->peer, self->port, 13, 77));
+	ASSERT_EQ(1, wait_readable(self->fd, WAIT_MS));
+	n = recvfrom(self->fd, buf, sizeof(buf), 0, (struct sockaddr *)&from,
+		     &flen);
+	ASSERT_EQ(77, n);
+	EXPECT_EQ(13, payload_check(buf, n));
+	EXPECT_EQ(sizeof(from), flen);
+	EXPECT_EQ(htons(self->peer_port), from.sin_port);
+	EXPECT_EQ(mkaddr(PEER_ADDR, 0).sin_addr.s_addr, from.sin_addr.s_addr);
+
+	/* answer to the address we got */
+	ASSERT_EQ(n, sendto(self->fd, buf, n, 0, (struct sockaddr *)&from,
+			    flen));
+	ASSERT_EQ(1, wait_readable(self->peer, WAIT_MS));
+	n = recv(self->peer, buf, sizeof(buf), MSG_DONTWAIT);
+	ASSERT_EQ(77, n);
+	EXPECT_EQ(13, payload_check(buf, n));
+}
+
+TEST_F(udp, peek_and_trunc)
+{
+	char buf[1024];
+	ssize_t n;
+
+	ASSERT_EQ(0, send_seq(self->peer, self->port, 14, 400));
+	ASSERT_EQ(1, wait_readable(self->fd, WAIT_MS));
+
+	n = recv(self->fd, buf, sizeof(buf), MSG_PEEK);
+	ASSERT_EQ(400, n);
+	EXPECT_EQ(14, payload_check(buf, n));
+
+	/* short buffer + MSG_TRUNC returns the real length */
+	n = recv(self->fd, buf, 100, MSG_PEEK | MSG_TRUNC);
+	EXPECT_EQ(400, n);
+
+	n = recv(self->fd, buf, sizeof(buf), 0);
+	ASSERT_EQ(400, n);
+	EXPECT_EQ(14, payload_check(buf, n));
+	EXPECT_EQ(-1, recv(self->fd, buf, sizeof(buf), 0));
+	EXPECT_EQ(EAGAIN, errno);
+}
+
+TEST_F(udp, two_sockets_and_pipes_in_one_epoll)
+{
+	struct epoll_event ev, out[8];
+	int ep, fd2, n, i, seen = 0;
+	struct sockaddr_in a2 = mkaddr(LOCAL_ADDR, self->port + 800);
+	int p2[2];
+
+	fd2 = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	ASSERT_LE(0, fd2);
+	ASSERT_EQ(0, bind(fd2, (struct sockaddr *)&a2, sizeof(a2)));
+	ASSERT_EQ(0, pipe2(p2, O_NONBLOCK));
+	ep = epoll_create1(0);
+	ASSERT_LE(0, ep);
+
+	ev = (struct epoll_event){ .events = EPOLLIN, .data.fd = self->fd };
+	ASSERT_EQ(0, epoll_ctl(ep, EPOLL_CTL_ADD, self->fd, &ev));
+	ev.data.fd = fd2;
+	ASSERT_EQ(0, epoll_ctl(ep, EPOLL_CTL_ADD, fd2, &ev));
+	ev.data.fd = self->pipe[0];
+	ASSERT_EQ(0, epoll_ctl(ep, EPOLL_CTL_ADD, self->pipe[0], &ev));
+	ev.data.fd = p2[0];
+	ASSERT_EQ(0, epoll_ctl(ep, EPOLL_CTL_ADD, p2[0], &ev));
+
+	ASSERT_EQ(0, send_seq(self->peer, self->port, 20, 50));
+	ASSERT_EQ(0, send_seq(self->peer, self->port + 800, 21, 60));
+	ASSERT_EQ(1, write(p2[1], "p", 1));
+
+	/* collect until all three are ready */
+	for (i = 0; i < 50 && seen != 7; i++) {
+		n = epoll_wait(ep, out, 8, 100);
+		ASSERT_LE(0, n);
+		while (n-- > 0) {
+			if (out[n].data.fd == self->fd)
+				seen |= 1;
+			else if (out[n].data.fd == fd2)
+				seen |= 2;
+			else if (out[n].data.fd == p2[0])
+				seen |= 4;
+			else
+				seen |= 8;
+		}
+	}
+	EXPECT_EQ(7, seen);
+	expect_seq(_metadata, self->fd, 20, 50);
+	expect_seq(_metadata, fd2, 21, 60);
+	EXPECT_EQ(1, epoll_wait(ep, out, 8, 0));
+	EXPECT_EQ(p2[0], out[0].data.fd);
+
+	close(ep);
+	close(fd2);
+	close(p2[0]);
+	close(p2[1]);
+}
+
+TEST_HARNESS_MAIN
