@@ -17,4 +17,10 @@ static inline void vm_flags_clear(struct vm_area_struct *vma,
 }
 #endif
 
+/* 6.12 dropped RT_CONN_FLAGS: the route scope comes from the socket. */
+#include <net/route.h>
+#ifndef RT_CONN_FLAGS
+#define RT_CONN_FLAGS(sk)	ip_sock_rt_tos(sk)
+#endif
+
 #endif /* _EXASOCK_COMPAT_H */

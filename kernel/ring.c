@@ -138,6 +138,21 @@ static long exasock_ring_snapshot(struct exasock_ring *ring, u32 *cons)
 	return used;
 }
 
+/*
+ * Is the record at @cons, of payload @len, one the producer could have
+ * written? Records lie within the bytes queued and never wrap.
+ */
+static bool exasock_rec_ok(const struct exasock_ring *ring, u32 cons, u32 len,
+			   long used)
+{
+	u32 rec;
+
+	if (len > ring->size)
+		return false;
+	rec = exasock_rec_len(len);
+	return rec <= used && rec <= ring->size - (cons & ring->mask);
+}
+
 /* Throw away everything queued: the process broke its consumer index. */
 static void exasock_ring_reset(struct exasock_ring *ring, u32 cons, u64 *resets)
 {
@@ -184,13 +199,13 @@ int exasock_ring_read(struct exasock_ring *ring, struct msghdr *msg,
 		}
 
 		memcpy(&e, ring->data + (cons & ring->mask), sizeof(e));
-		rec = exasock_rec_len(e.len);
-		if (e.len > ring->size || rec > used) {
+		if (!exasock_rec_ok(ring, cons, e.len, used)) {
 			if (READ_ONCE(ring->user->consumer) != cons)
 				continue;	/* raced with another consumer */
 			exasock_ring_reset(ring, cons, resets);
 			return -EAGAIN;
 		}
+		rec = exasock_rec_len(e.len);
 
 		if (e.flags & EXASOCK_RX_F_PAD) {
 			cmpxchg(&ring->user->consumer, cons, cons + rec);
@@ -202,13 +217,17 @@ int exasock_ring_read(struct exasock_ring *ring, struct msghdr *msg,
 				 copied, &msg->msg_iter) != copied)
 			return -EFAULT;
 
-		/* B: claim the record; if someone else did, undo and retry. */
-		if (!(flags & MSG_PEEK) &&
-		    cmpxchg(&ring->user->consumer, cons, cons + rec) != cons) {
-			iov_iter_revert(&msg->msg_iter, copied);
-			continue;
+		/* B: claim the record (or, peeking, check nobody did while we
+		 * copied); if someone else did, undo and retry.
+		 */
+		if (flags & MSG_PEEK) {
+			if (READ_ONCE(ring->user->consumer) == cons)
+				break;
+		} else if (cmpxchg(&ring->user->consumer, cons,
+				   cons + rec) == cons) {
+			break;
 		}
-		break;
+		iov_iter_revert(&msg->msg_iter, copied);
 	}
 
 	if (sin) {
@@ -233,9 +252,9 @@ int exasock_ring_next_len(struct exasock_ring *ring)
 	used = exasock_ring_snapshot(ring, &cons);
 	while (used > 0) {
 		memcpy(&e, ring->data + (cons & ring->mask), sizeof(e));
-		rec = exasock_rec_len(e.len);
-		if (e.len > ring->size || rec > used)
+		if (!exasock_rec_ok(ring, cons, e.len, used))
 			break;
+		rec = exasock_rec_len(e.len);
 		if (!(e.flags & EXASOCK_RX_F_PAD))
 			return e.len;
 		cons += rec;
@@ -254,9 +273,9 @@ u32 exasock_ring_payload(struct exasock_ring *ring)
 	used = exasock_ring_snapshot(ring, &cons);
 	while (used > 0) {
 		memcpy(&e, ring->data + (cons & ring->mask), sizeof(e));
-		rec = exasock_rec_len(e.len);
-		if (e.len > ring->size || rec > used)
+		if (!exasock_rec_ok(ring, cons, e.len, used))
 			break;
+		rec = exasock_rec_len(e.len);
 		if (!(e.flags & EXASOCK_RX_F_PAD))
 			bytes += e.len;
 		cons += rec;
