@@ -5,17 +5,21 @@
 
 TOP := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
 
-# The running kernel's build tree when there is one, else the newest
-# installed Debian headers.
-KVER ?= $(shell if [ -d /lib/modules/$$(uname -r)/build ]; then uname -r; \
-	else ls -1 /usr/src | sed -n 's/^linux-headers-\(.*-amd64\)$$/\1/p' | sort -V | tail -n 1; fi)
+# util/kver says which kernel: the running one, the VM's, or the newest.
+KVER ?= $(shell $(TOP)/util/kver)
 KDIR ?= $(if $(wildcard /lib/modules/$(KVER)/build),/lib/modules/$(KVER)/build,/usr/src/linux-headers-$(KVER))
 
 PREFIX ?= /usr/local
 DESTDIR ?=
 export TOP PREFIX DESTDIR
 
-SUBDIRS := lib util selftests examples
+# System places, outside PREFIX (under DESTDIR): udev's directory (its
+# rules and the exasock-ifup helper its rule runs), /etc.
+MANDIR ?= $(PREFIX)/share/man
+UDEVDIR ?= /lib/udev
+SYSCONFDIR ?= /etc
+
+SUBDIRS := lib lib/ext util selftests examples
 
 .PHONY: all module $(SUBDIRS) deps test unit-test vm-test demo bench install clean style check
 
@@ -39,14 +43,48 @@ demo: deps
 	@$(MAKE) --no-print-directory all >/dev/null
 	@$(TOP)/util/exasock-vm -- $(TOP)/util/demo
 
+# idle=poll: a vCPU waiting for a wakeup keeps its host thread, so host
+# scheduling noise stays out of the figures (both stacks alike).
+BENCH_OUT ?= $(TOP)/selftests/build/bench
 bench: deps
 	@$(MAKE) --no-print-directory all >/dev/null
-	@$(TOP)/util/exasock-vm -- $(TOP)/selftests/bench.sh
+	@mkdir -p $(BENCH_OUT)
+	@EXASOCK_VM_APPEND=idle=poll $(TOP)/util/exasock-vm --out $(BENCH_OUT) \
+		-- $(TOP)/selftests/bench.sh
+	@echo "figures kept in $(BENCH_OUT)/bench.txt"
 
+# The module goes to $(DESTDIR)/lib/modules/<its kernel>/extra, where
+# dkms.conf puts it too (depmod runs only for a real install). Start-up
+# files: /etc/exasock/interfaces (kept if present), the udev rule and its
+# helper, the ifupdown and networkd-dispatcher hooks; the helper and hooks
+# are given the installed paths.
 install: all
-	$(MAKE) -C $(KDIR) M=$(TOP) INSTALL_MOD_PATH=$(DESTDIR) modules_install
+	krel=$$(modinfo -F vermagic kernel/exasock.ko | cut -d' ' -f1) && \
+	install -D -m 0644 kernel/exasock.ko \
+		$(DESTDIR)/lib/modules/$$krel/extra/exasock.ko && \
+	if [ -z "$(DESTDIR)" ]; then depmod -a $$krel; fi
 	for d in $(SUBDIRS); do $(MAKE) -C $$d install || exit 1; done
 	install -D -m 0644 uapi/linux/exasock.h $(DESTDIR)$(PREFIX)/include/linux/exasock.h
+	for m in Documentation/man/*.[0-9]; do \
+		install -D -m 0644 $$m $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m##*/} \
+			|| exit 1; \
+	done
+	install -D -m 0644 packaging/udev/90-exasock.rules \
+		$(DESTDIR)$(UDEVDIR)/rules.d/90-exasock.rules
+	install -d $(DESTDIR)$(UDEVDIR) $(DESTDIR)$(SYSCONFDIR)/network/if-up.d \
+		$(DESTDIR)$(SYSCONFDIR)/networkd-dispatcher/routable.d
+	sed 's|@BINDIR@|$(PREFIX)/bin|g' packaging/exasock-ifup \
+		>$(DESTDIR)$(UDEVDIR)/exasock-ifup
+	sed 's|@UDEVDIR@|$(UDEVDIR)|g' packaging/ifupdown/exasock \
+		>$(DESTDIR)$(SYSCONFDIR)/network/if-up.d/exasock
+	sed 's|@UDEVDIR@|$(UDEVDIR)|g' packaging/networkd-dispatcher/50-exasock \
+		>$(DESTDIR)$(SYSCONFDIR)/networkd-dispatcher/routable.d/50-exasock
+	chmod 0755 $(DESTDIR)$(UDEVDIR)/exasock-ifup \
+		$(DESTDIR)$(SYSCONFDIR)/network/if-up.d/exasock \
+		$(DESTDIR)$(SYSCONFDIR)/networkd-dispatcher/routable.d/50-exasock
+	[ -e $(DESTDIR)$(SYSCONFDIR)/exasock/interfaces ] || \
+		install -D -m 0644 packaging/interfaces \
+			$(DESTDIR)$(SYSCONFDIR)/exasock/interfaces
 
 clean:
 	$(MAKE) -C $(KDIR) M=$(TOP) clean
