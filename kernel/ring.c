@@ -242,46 +242,52 @@ int exasock_ring_read(struct exasock_ring *ring, struct msghdr *msg,
 	return flags & MSG_TRUNC ? e.len : copied;
 }
 
-/* Length of the next datagram (SIOCINQ), or -EAGAIN when empty. */
-int exasock_ring_next_len(struct exasock_ring *ring)
+/*
+ * Walk the queued records: returns the payload bytes of all datagrams;
+ * *@first gets the length of the first one (-EAGAIN if none). With
+ * @first_only, stops there.
+ */
+static u32 exasock_ring_walk(struct exasock_ring *ring, bool first_only,
+			     int *first)
 {
 	struct exasock_rx_entry e;
-	u32 cons, rec;
+	u32 cons, bytes = 0;
 	long used;
 
+	*first = -EAGAIN;
 	used = exasock_ring_snapshot(ring, &cons);
 	while (used > 0) {
 		memcpy(&e, ring->data + (cons & ring->mask), sizeof(e));
 		if (!exasock_rec_ok(ring, cons, e.len, used))
 			break;
-		rec = exasock_rec_len(e.len);
-		if (!(e.flags & EXASOCK_RX_F_PAD))
-			return e.len;
-		cons += rec;
-		used -= rec;
+		if (!(e.flags & EXASOCK_RX_F_PAD)) {
+			if (*first < 0)
+				*first = e.len;
+			if (first_only)
+				break;
+			bytes += e.len;
+		}
+		cons += exasock_rec_len(e.len);
+		used -= exasock_rec_len(e.len);
 	}
-	return -EAGAIN;
+	return bytes;
+}
+
+/* Length of the next datagram (SIOCINQ), or -EAGAIN when empty. */
+int exasock_ring_next_len(struct exasock_ring *ring)
+{
+	int first;
+
+	exasock_ring_walk(ring, true, &first);
+	return first;
 }
 
 /* Payload bytes queued, not counting headers and padding. */
 u32 exasock_ring_payload(struct exasock_ring *ring)
 {
-	struct exasock_rx_entry e;
-	u32 cons, rec, bytes = 0;
-	long used;
+	int first;
 
-	used = exasock_ring_snapshot(ring, &cons);
-	while (used > 0) {
-		memcpy(&e, ring->data + (cons & ring->mask), sizeof(e));
-		if (!exasock_rec_ok(ring, cons, e.len, used))
-			break;
-		rec = exasock_rec_len(e.len);
-		if (!(e.flags & EXASOCK_RX_F_PAD))
-			bytes += e.len;
-		cons += rec;
-		used -= rec;
-	}
-	return bytes;
+	return exasock_ring_walk(ring, false, &first);
 }
 
 void exasock_ring_fill_info(const struct exasock_ring *ring,

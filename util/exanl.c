@@ -610,3 +610,23 @@ void exanl_print_features(uint64_t features, bool json)
 	if (!features && !json)
 		printf("none");
 }
+
+void *exanl_table_add(void **rows, size_t *n, size_t *cap, size_t size)
+{
+	char *row;
+
+	if (*n == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 16;
+		void *nrows = realloc(*rows, ncap * size);
+
+		if (!nrows) {
+			errno = ENOMEM;
+			return NULL;
+		}
+		*rows = nrows;
+		*cap = ncap;
+	}
+	row = (char *)*rows + (*n)++ * size;
+	memset(row, 0, size);
+	return row;
+}

@@ -111,6 +111,13 @@ void exanl_endpoint(char *out, size_t len, const struct nlattr *addr,
 void exanl_json_str(const char *s);
 
 /*
+ * Make room for one more row in a growing table of *@n rows of @size
+ * bytes: returns the new row, zeroed, with *@n counted, or NULL with
+ * errno set.
+ */
+void *exanl_table_add(void **rows, size_t *n, size_t *cap, size_t size);
+
+/*
  * Counters as "name=value ..." (text) or {"name": value, ...} (JSON).
  * Text shows those in @always and any other that is not zero; JSON shows
  * every counter reported.

@@ -77,19 +77,10 @@ static int if_cb(const struct nlmsghdr *nlh, void *data)
 	if (!tb[EXASOCK_A_IF_IFINDEX] && !tb[EXASOCK_A_IF_NAME])
 		return MNL_CB_OK;
 
-	if (t->n == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 8;
-		struct if_row *rows = realloc(t->rows, cap * sizeof(*rows));
-
-		if (!rows) {
-			errno = ENOMEM;
-			return MNL_CB_ERROR;
-		}
-		t->rows = rows;
-		t->cap = cap;
-	}
-	row = &t->rows[t->n];
-	memset(row, 0, sizeof(*row));
+	row = exanl_table_add((void **)&t->rows, &t->n, &t->cap,
+			      sizeof(*row));
+	if (!row)
+		return MNL_CB_ERROR;
 	if (tb[EXASOCK_A_IF_NAME])
 		snprintf(row->name, sizeof(row->name), "%s",
 			 mnl_attr_get_str(tb[EXASOCK_A_IF_NAME]));
@@ -97,7 +88,6 @@ static int if_cb(const struct nlmsghdr *nlh, void *data)
 		row->ifindex = mnl_attr_get_u32(tb[EXASOCK_A_IF_IFINDEX]);
 	if (exanl_parse_counters(tb[EXASOCK_A_IF_STATS], &row->stats) < 0)
 		return MNL_CB_ERROR;
-	t->n++;
 	return MNL_CB_OK;
 }
 

@@ -107,19 +107,10 @@ static int sock_cb(const struct nlmsghdr *nlh, void *data)
 	if (!tb[EXASOCK_A_SOCK_ID])
 		return MNL_CB_OK;
 
-	if (t->n == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 16;
-		struct sock_row *rows = realloc(t->rows, cap * sizeof(*rows));
-
-		if (!rows) {
-			errno = ENOMEM;
-			return MNL_CB_ERROR;
-		}
-		t->rows = rows;
-		t->cap = cap;
-	}
-	row = &t->rows[t->n];
-	memset(row, 0, sizeof(*row));
+	row = exanl_table_add((void **)&t->rows, &t->n, &t->cap,
+			      sizeof(*row));
+	if (!row)
+		return MNL_CB_ERROR;
 	row->id = exanl_u64(tb[EXASOCK_A_SOCK_ID]);
 	row->inode = exanl_u64(tb[EXASOCK_A_SOCK_INODE]);
 	row->proto = exanl_u8(tb[EXASOCK_A_SOCK_PROTO]);
@@ -141,7 +132,6 @@ static int sock_cb(const struct nlmsghdr *nlh, void *data)
 	row->uid = exanl_u32(tb[EXASOCK_A_SOCK_UID]);
 	if (exanl_parse_counters(tb[EXASOCK_A_SOCK_STATS], &row->stats) < 0)
 		return MNL_CB_ERROR;
-	t->n++;
 	return MNL_CB_OK;
 }
 
