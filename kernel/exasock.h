@@ -86,7 +86,7 @@ int exasock_ring_mmap(struct exasock_ring *ring, struct vm_area_struct *vma);
  */
 struct exasock_tx_cache {
 	struct dst_entry *dst;		/* holds a reference, NULL if none */
-	struct neighbour *neigh;	/* holds a reference */
+	__be32 nexthop;			/* gateway, or daddr when on-link */
 	__be32 saddr;
 	__be32 daddr;
 	__be16 dport;
@@ -145,7 +145,7 @@ int exasock_socket_init(int family);
 void exasock_socket_exit(void);
 struct exasock_sock *exasock_udp_lookup(struct net *net, __be32 saddr,
 					__be16 sport, __be32 daddr,
-					__be16 dport);
+					__be16 dport, int ifindex);
 int exasock_udp_deliver_mc(struct net *net, const struct iphdr *iph,
 			   const struct udphdr *uh, int ifindex,
 			   int (*deliver)(struct exasock_sock *esk, void *arg),

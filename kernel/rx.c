@@ -98,7 +98,8 @@ static bool exasock_udp_rx(struct exasock_iface *ifc, struct sk_buff *skb)
 
 	if (!multicast) {
 		esk = exasock_udp_lookup(net, iph->saddr, uh->source,
-					 iph->daddr, uh->dest);
+					 iph->daddr, uh->dest,
+					 skb->dev->ifindex);
 		if (!esk)
 			return false;
 		/* A wildcard socket takes only what is addressed to us. */

@@ -23,6 +23,7 @@
 #include <asm/ioctls.h>
 #include <net/inet_sock.h>
 #include <net/route.h>
+#include <net/udp.h>
 #include "exasock.h"
 
 #define EXASOCK_RING_MIN	(64 * 1024)
@@ -66,10 +67,10 @@ static u32 exasock_hash_key(const struct net *net, __be16 port)
  */
 struct exasock_sock *exasock_udp_lookup(struct net *net, __be32 saddr,
 					__be16 sport, __be32 daddr,
-					__be16 dport)
+					__be16 dport, int ifindex)
 {
 	struct exasock_sock *esk, *best = NULL;
-	int score, best_score = -1;
+	int score, best_score = -1, dif;
 	__be32 laddr, raddr;
 
 	hash_for_each_possible_rcu(exasock_udp_hash, esk, hash_node,
@@ -89,6 +90,12 @@ struct exasock_sock *exasock_udp_lookup(struct net *net, __be32 saddr,
 			if (raddr != saddr || READ_ONCE(esk->rport) != sport)
 				continue;
 			score += 4;
+		}
+		dif = READ_ONCE(esk->sk.sk_bound_dev_if); /* SO_BINDTODEVICE */
+		if (dif) {
+			if (dif != ifindex)
+				continue;
+			score += 1;
 		}
 		if (score > best_score) {
 			best = esk;
@@ -162,7 +169,7 @@ int exasock_udp_deliver_mc(struct net *net, const struct iphdr *iph,
 	struct exasock_sock *esk;
 	__be32 laddr, raddr;
 	struct sock *tsk;
-	int n = 0;
+	int n = 0, dif;
 
 	hash_for_each_possible_rcu(exasock_udp_hash, esk, hash_node,
 				   exasock_hash_key(net, uh->dest)) {
@@ -174,6 +181,9 @@ int exasock_udp_deliver_mc(struct net *net, const struct iphdr *iph,
 		if ((laddr && laddr != iph->daddr) ||
 		    (raddr && (raddr != iph->saddr ||
 			       READ_ONCE(esk->rport) != uh->source)))
+			continue;
+		dif = READ_ONCE(esk->sk.sk_bound_dev_if);
+		if (dif && dif != ifindex)
 			continue;
 		tsk = READ_ONCE(esk->twin_sk);
 		if (!tsk || !exasock_mc_member(tsk, iph->daddr, iph->saddr,
@@ -387,7 +397,9 @@ static void exasock_sync_flags(struct exasock_sock *esk)
 	atomic_andnot(EXASOCK_RING_F_NATIVE_PENDING | EXASOCK_RING_F_ERROR |
 		      EXASOCK_RING_F_SHUTDOWN, flags);
 	smp_mb__after_atomic(); /* clear, then look */
-	if (twin->ops->poll(twin->file, twin, NULL) & (EPOLLIN | EPOLLERR))
+	/* Datagrams only: the error queue is read with MSG_ERRQUEUE. */
+	if (!skb_queue_empty_lockless(&twin->sk->sk_receive_queue) ||
+	    !skb_queue_empty_lockless(&udp_sk(twin->sk)->reader_queue))
 		set |= EXASOCK_RING_F_NATIVE_PENDING;
 	if (READ_ONCE(esk->sk.sk_err))
 		set |= EXASOCK_RING_F_ERROR;
@@ -455,21 +467,22 @@ static int exasock_accelerate(struct exasock_sock *esk)
 
 /*
  * After a bind or connect of the twin: accelerate if the rules now say
- * so, and keep the demux identity in step with the twin's.
+ * so, and keep the demux identity in step with the twin's. The twin's
+ * bind or connect has happened either way, so a ring that cannot be had
+ * leaves the socket native (and counted) rather than failing the call.
  */
-static int exasock_update(struct exasock_sock *esk)
+static void exasock_update(struct exasock_sock *esk)
 {
 	struct sock *sk = &esk->sk;
-	int err = 0;
 
 	lock_sock(sk);
-	if (!esk->accelerated && exasock_should_accelerate(esk))
-		err = exasock_accelerate(esk);
+	if (!esk->accelerated && exasock_should_accelerate(esk) &&
+	    exasock_accelerate(esk))
+		exasock_count(&exasock_stats, EXASOCK_STAT_ACCEL_FAILED);
 	if (esk->accelerated)
 		exasock_rehash(esk);
 	WRITE_ONCE(esk->opt_gen, esk->opt_gen + 1);
 	release_sock(sk);
-	return err;
 }
 
 /* ---- proto_ops ----------------------------------------------------------- */
@@ -556,9 +569,9 @@ static int exasock_bind(struct socket *sock, struct sockaddr *uaddr,
 	if (!twin)
 		return -EBADFD;
 	err = twin->ops->bind(twin, uaddr, addr_len);
-	if (err)
-		return err;
-	return exasock_update(exasock_sk(sock->sk));
+	if (!err)
+		exasock_update(exasock_sk(sock->sk));
+	return err;
 }
 
 static int exasock_connect(struct socket *sock, struct sockaddr *uaddr,
@@ -570,9 +583,9 @@ static int exasock_connect(struct socket *sock, struct sockaddr *uaddr,
 	if (!twin)
 		return -EBADFD;
 	err = twin->ops->connect(twin, uaddr, addr_len, flags);
-	if (err)
-		return err;
-	return exasock_update(exasock_sk(sock->sk));
+	if (!err)
+		exasock_update(exasock_sk(sock->sk));
+	return err;
 }
 
 static int exasock_getname(struct socket *sock, struct sockaddr *uaddr,
@@ -601,13 +614,16 @@ static int exasock_wait_data(struct exasock_sock *esk, long *timeo)
 	int err = 0;
 
 	add_wait_queue(sk_sleep(sk), &wait);
-	while (!exasock_readable(esk)) {
-		if (!*timeo) {
-			err = -EAGAIN;
-			break;
-		}
+	for (;;) {
+		/* Signals first: a flag that stays set must not trap us. */
 		if (signal_pending(current)) {
 			err = sock_intr_errno(*timeo);
+			break;
+		}
+		if (exasock_readable(esk))
+			break;
+		if (!*timeo) {
+			err = -EAGAIN;
 			break;
 		}
 		*timeo = wait_woken(&wait, TASK_INTERRUPTIBLE, *timeo);
@@ -647,9 +663,15 @@ static int exasock_recvmsg(struct socket *sock, struct msghdr *msg,
 						      EXASOCK_STAT_RX_NATIVE, 1);
 			break;
 		}
+		/* Shut down and drained: end of file, as udp_recvmsg(). */
+		if (READ_ONCE(twin->sk->sk_shutdown) & RCV_SHUTDOWN) {
+			err = 0;
+			break;
+		}
 		err = exasock_wait_data(esk, &timeo);
 		if (err)
 			break;
+		cond_resched();
 	}
 	if (resets)
 		exasock_sock_stat_add(esk, EXASOCK_STAT_RX_RING_RESET, resets);
@@ -864,7 +886,7 @@ static int exasock_setsockopt(struct socket *sock, int level, int optname,
 	err = twin->ops->setsockopt(twin, level, optname, optval, optlen);
 	/* A group joined on an attached interface accelerates the socket. */
 	if (!err && level == SOL_IP && exasock_is_mc_join(optname))
-		err = exasock_update(esk);
+		exasock_update(esk);
 	/* TTL, TOS, device binding...: rebuild cached headers. */
 	WRITE_ONCE(esk->opt_gen, esk->opt_gen + 1);
 	return err;

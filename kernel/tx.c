@@ -43,10 +43,7 @@ bool exasock_route_attached(struct net *net, __be32 daddr, __be32 saddr,
 
 void exasock_tx_cache_release(struct exasock_tx_cache *tx)
 {
-	if (tx->neigh)
-		neigh_release(tx->neigh);
 	dst_release(tx->dst);
-	tx->neigh = NULL;
 	tx->dst = NULL;
 }
 
@@ -63,11 +60,11 @@ static bool exasock_tx_cache_valid(struct exasock_sock *esk, __be32 daddr,
 		return false;
 	if (dst->obsolete && !dst->ops->check(dst, 0))
 		return false;
-	return exasock_dev_attached(dst->dev) && !READ_ONCE(tx->neigh->dead);
+	return exasock_dev_attached(dst->dev);
 }
 
 /*
- * Look up route and neighbour for @daddr:@dport. Returns 0, or
+ * Look up the route to @daddr:@dport. Returns 0, or
  * -ENOTSUPP when the fast path cannot send there (yet).
  */
 static int exasock_tx_cache_build(struct exasock_sock *esk, __be32 daddr,
@@ -76,10 +73,8 @@ static int exasock_tx_cache_build(struct exasock_sock *esk, __be32 daddr,
 	struct exasock_tx_cache *tx = &esk->tx;
 	struct sock *tsk = esk->twin->sk;
 	struct inet_sock *inet = inet_sk(tsk);
-	struct neighbour *neigh;
 	struct flowi4 fl4;
 	struct rtable *rt;
-	__be32 nexthop;
 
 	exasock_tx_cache_release(tx);
 
@@ -95,21 +90,11 @@ static int exasock_tx_cache_build(struct exasock_sock *esk, __be32 daddr,
 		return -ENOTSUPP;
 	}
 
-	nexthop = rt->rt_gw_family == AF_INET ? rt->rt_gw4 : daddr;
-	rcu_read_lock_bh();
-	neigh = __ipv4_neigh_lookup_noref(rt->dst.dev, (__force u32)nexthop);
-	if (neigh && !refcount_inc_not_zero(&neigh->refcnt))
-		neigh = NULL;
-	rcu_read_unlock_bh();
-	if (!neigh) {
-		/* First packet: the kernel creates the entry and sends ARP. */
-		ip_rt_put(rt);
-		exasock_count(&exasock_stats, EXASOCK_STAT_TX_UNRESOLVED);
-		return -ENOTSUPP;
-	}
-
+	/* The neighbour is looked up at each send, never held: a held
+	 * neighbour would keep its device from unregistering.
+	 */
 	tx->dst = &rt->dst;
-	tx->neigh = neigh;
+	tx->nexthop = rt->rt_gw_family == AF_INET ? rt->rt_gw4 : daddr;
 	tx->saddr = fl4.saddr;
 	tx->daddr = daddr;
 	tx->dport = dport;
@@ -117,6 +102,29 @@ static int exasock_tx_cache_build(struct exasock_sock *esk, __be32 daddr,
 	tx->opt_gen = READ_ONCE(esk->opt_gen);
 	tx->oif = esk->sk.sk_bound_dev_if;
 	return 0;
+}
+
+/*
+ * The link-layer address of @nexthop, as neigh_resolve_output() would use
+ * it: a stale entry still has one and is re-confirmed in the background;
+ * an incomplete or missing one makes us send through the kernel, which
+ * creates the entry and queues the packet behind ARP. Returns false then.
+ */
+static bool exasock_tx_neigh_ha(struct net_device *dev, __be32 nexthop,
+				u8 *ha)
+{
+	struct neighbour *neigh;
+	bool ok = false;
+
+	rcu_read_lock_bh();
+	neigh = __ipv4_neigh_lookup_noref(dev, (__force u32)nexthop);
+	if (neigh && ((READ_ONCE(neigh->nud_state) & NUD_CONNECTED) ||
+		      !neigh_event_send(neigh, NULL))) {
+		neigh_ha_snapshot(ha, neigh, dev);
+		ok = true;
+	}
+	rcu_read_unlock_bh();
+	return ok;
 }
 
 /* Where to: the explicit address, or the connected peer. */
@@ -145,7 +153,7 @@ static int exasock_tx_dest(struct exasock_sock *esk, struct msghdr *msg,
 
 static struct sk_buff *exasock_tx_build(struct exasock_sock *esk,
 					struct msghdr *msg, size_t len,
-					int *err)
+					const u8 *ha, int *err)
 {
 	struct exasock_tx_cache *tx = &esk->tx;
 	struct sock *tsk = esk->twin->sk;
@@ -153,7 +161,6 @@ static struct sk_buff *exasock_tx_build(struct exasock_sock *esk,
 	struct inet_sock *inet = inet_sk(tsk);
 	int hlen = LL_RESERVED_SPACE(dev);
 	int ulen = sizeof(struct udphdr) + len;
-	u8 ha[MAX_ADDR_LEN];
 	struct sk_buff *skb;
 	struct udphdr *uh;
 	struct iphdr *iph;
@@ -201,7 +208,6 @@ static struct sk_buff *exasock_tx_build(struct exasock_sock *esk,
 	skb->dev = dev;
 	skb->priority = READ_ONCE(esk->sk.sk_priority);
 	skb->mark = READ_ONCE(esk->sk.sk_mark);
-	neigh_ha_snapshot(ha, tx->neigh, dev);
 	if (dev_hard_header(skb, dev, ETH_P_IP, ha, NULL, skb->len) < 0) {
 		kfree_skb(skb);
 		*err = -EINVAL;
@@ -220,7 +226,7 @@ int exasock_udp_sendmsg(struct exasock_sock *esk, struct msghdr *msg,
 			size_t len)
 {
 	struct sock *sk = &esk->sk;
-	struct neighbour *neigh;
+	u8 ha[MAX_ADDR_LEN];
 	struct sk_buff *skb;
 	__be16 dport;
 	__be32 daddr;
@@ -242,18 +248,12 @@ int exasock_udp_sendmsg(struct exasock_sock *esk, struct msghdr *msg,
 	if (sizeof(struct iphdr) + sizeof(struct udphdr) + len > esk->tx.mtu)
 		goto out;	/* needs fragments */
 
-	/* As neigh_resolve_output(): a stale entry still has an address
-	 * and is re-confirmed in the background; an incomplete one sends
-	 * through the kernel, which queues the packet behind ARP.
-	 */
-	neigh = esk->tx.neigh;
-	if (!(READ_ONCE(neigh->nud_state) & NUD_CONNECTED) &&
-	    neigh_event_send(neigh, NULL)) {
+	if (!exasock_tx_neigh_ha(esk->tx.dst->dev, esk->tx.nexthop, ha)) {
 		exasock_count(&exasock_stats, EXASOCK_STAT_TX_UNRESOLVED);
 		goto out;
 	}
 
-	skb = exasock_tx_build(esk, msg, len, &err);
+	skb = exasock_tx_build(esk, msg, len, ha, &err);
 	if (!skb)
 		goto out_err;
 

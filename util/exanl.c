@@ -65,6 +65,7 @@ static const char *const stat_names[] = {
 	[EXASOCK_STAT_TX_SLOW]		= "tx_slow",
 	[EXASOCK_STAT_TX_UNRESOLVED]	= "tx_unresolved",
 	[EXASOCK_STAT_RING_BYTES]	= "ring_bytes",
+	[EXASOCK_STAT_ACCEL_FAILED]	= "accel_failed",
 };
 
 static const char *const feature_names[] = {

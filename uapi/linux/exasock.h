@@ -190,6 +190,7 @@ enum {
 	EXASOCK_STAT_TX_SLOW,		/* sends handed to the kernel */
 	EXASOCK_STAT_TX_UNRESOLVED,	/* of which: neighbour unresolved */
 	EXASOCK_STAT_RING_BYTES,	/* ring memory allocated */
+	EXASOCK_STAT_ACCEL_FAILED,	/* no ring: left native */
 	__EXASOCK_STAT_MAX,
 };
 #define EXASOCK_STAT_MAX (__EXASOCK_STAT_MAX - 1)
