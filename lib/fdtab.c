@@ -186,13 +186,16 @@ unmap_ring:
 
 int exa_sock_readable(struct exa_sock *s, uint32_t ignore)
 {
-	int r = exa_ring_ready(&s->ring);
+	uint32_t kf = exa_ring_kflags(&s->ring) & EXA_RING_KFLAGS_ANY & ~ignore;
+	int r;
 
+	/* A pending error is the kernel's to report (POLLERR), data or not. */
+	if (kf & EXASOCK_RING_F_ERROR)
+		return 2;
+	r = exa_ring_ready(&s->ring);
 	if (r == 1)
 		return 1;
-	if (r < 0)
-		return 2;
-	if (exa_ring_kflags(&s->ring) & EXA_RING_KFLAGS_ANY & ~ignore)
+	if (r < 0 || kf)
 		return 2;
 	return 0;
 }
