@@ -9,6 +9,7 @@
 #ifndef EXASOCK_LIB_INTERNAL_H
 #define EXASOCK_LIB_INTERNAL_H
 
+#include <stdarg.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -71,6 +72,7 @@ extern struct exa_config exa_cfg;
 
 void exa_config_init(void);
 void exa_msg(const char *fmt, ...) __printf(1, 2);
+void exa_vline(int fd, const char *prefix, const char *fmt, va_list ap);
 void exa_assert_fail(const char *cond, const char *file, int line)
 	__noreturn;
 

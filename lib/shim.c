@@ -79,22 +79,11 @@ static const struct {
 
 void exa_msg(const char *fmt, ...)
 {
-	char buf[512];
 	va_list ap;
-	int n, m;
 
-	n = snprintf(buf, sizeof(buf), "exasock: ");
 	va_start(ap, fmt);
-	m = vsnprintf(buf + n, sizeof(buf) - n - 1, fmt, ap);
+	exa_vline(STDERR_FILENO, "exasock: ", fmt, ap);
 	va_end(ap);
-	if (m < 0)
-		return;
-	n += m;
-	if (n > (int)sizeof(buf) - 2)
-		n = sizeof(buf) - 2;
-	buf[n++] = '\n';
-	if (write(STDERR_FILENO, buf, n) < 0)
-		return;
 }
 
 void exa_assert_fail(const char *cond, const char *file, int line)

@@ -10,24 +10,36 @@
 #include <netinet/in.h>
 #include "internal.h"
 
-void exa_trace(const char *fmt, ...)
+/**
+ * exa_vline - write "@prefix" + formatted text + newline to @fd in one
+ * write(2), cut at 511 bytes, so that lines from threads never mix
+ */
+void exa_vline(int fd, const char *prefix, const char *fmt, va_list ap)
 {
 	char buf[512];
-	va_list ap;
 	int n, m;
 
-	n = snprintf(buf, sizeof(buf), "exasock-trace[%d]: ", (int)getpid());
-	va_start(ap, fmt);
+	n = snprintf(buf, sizeof(buf), "%s", prefix);
 	m = vsnprintf(buf + n, sizeof(buf) - n - 1, fmt, ap);
-	va_end(ap);
 	if (m < 0)
 		return;
 	n += m;
 	if (n > (int)sizeof(buf) - 2)
 		n = sizeof(buf) - 2;
 	buf[n++] = '\n';
-	if (write(exa_cfg.trace_fd, buf, n) < 0)
+	if (write(fd, buf, n) < 0)
 		return;
+}
+
+void exa_trace(const char *fmt, ...)
+{
+	char prefix[32];
+	va_list ap;
+
+	snprintf(prefix, sizeof(prefix), "exasock-trace[%d]: ", (int)getpid());
+	va_start(ap, fmt);
+	exa_vline(exa_cfg.trace_fd, prefix, fmt, ap);
+	va_end(ap);
 }
 
 const char *exa_trace_addr(char *buf, size_t len, const struct sockaddr *sa,
