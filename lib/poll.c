@@ -115,6 +115,16 @@ static void exa_accset_calm(struct exa_accset *as, int epoll)
 	}
 }
 
+/* A timeout in ns as poll(2)'s milliseconds: -1 for ever, rounded up. */
+static int exa_ns_ms(int64_t ns)
+{
+	if (ns < 0)
+		return -1;
+	if (ns / 1000000 >= INT_MAX)
+		return INT_MAX;
+	return (int)((ns + 999999) / 1000000);
+}
+
 static void exa_ns_ts(int64_t ns, struct timespec *ts)
 {
 	if (ns < 0)
@@ -195,20 +205,14 @@ static int exa_poll_real(void *p, int64_t timeout_ns)
 {
 	struct exa_poll_ctx *c = p;
 	struct timespec ts;
-	int r, ms;
+	int r;
 
 	if (c->is_ppoll) {
 		exa_ns_ts(timeout_ns, &ts);
 		r = REAL(ppoll)(c->fds, c->n, timeout_ns < 0 ? NULL : &ts,
 				c->sigmask);
 	} else {
-		if (timeout_ns < 0)
-			ms = -1;
-		else if (timeout_ns / 1000000 >= INT_MAX)
-			ms = INT_MAX;
-		else
-			ms = (int)((timeout_ns + 999999) / 1000000);
-		r = REAL(poll)(c->fds, c->n, ms);
+		r = REAL(poll)(c->fds, c->n, exa_ns_ms(timeout_ns));
 	}
 	return r < 0 ? -errno : r;
 }
@@ -463,12 +467,7 @@ static int exa_epoll_real(void *p, int64_t timeout_ns)
 				       c->sigmask);
 		return r < 0 ? -errno : r;
 	}
-	if (timeout_ns < 0)
-		ms = -1;
-	else if (timeout_ns / 1000000 >= INT_MAX)
-		ms = INT_MAX;
-	else
-		ms = (int)((timeout_ns + 999999) / 1000000);
+	ms = exa_ns_ms(timeout_ns);
 	if (c->which == EXA_EPW_PWAIT)
 		r = REAL(epoll_pwait)(c->epfd, c->events, c->maxevents, ms,
 				      c->sigmask);
