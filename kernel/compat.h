@@ -23,4 +23,40 @@ static inline void vm_flags_clear(struct vm_area_struct *vma,
 #define RT_CONN_FLAGS(sk)	ip_sock_rt_tos(sk)
 #endif
 
+/* 6.10 passes accept() its flags in a struct proto_accept_arg. */
+struct socket;
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 10, 0)
+#define exasock_accept_arg proto_accept_arg
+#define exasock_twin_accept(twin, ntwin, arg)	(twin)->ops->accept(twin, ntwin, arg)
+#define EXASOCK_DEFINE_ACCEPT(name, impl)				\
+static int name(struct socket *sock, struct socket *newsock,		\
+		struct proto_accept_arg *arg)				\
+{									\
+	return impl(sock, newsock, arg);				\
+}
+#else
+struct exasock_accept_arg {
+	int flags;
+	bool kern;
+};
+#define exasock_twin_accept(twin, ntwin, arg)				\
+	(twin)->ops->accept(twin, ntwin, (arg)->flags, (arg)->kern)
+#define EXASOCK_DEFINE_ACCEPT(name, impl)				\
+static int name(struct socket *sock, struct socket *newsock, int flags,	\
+		bool kern)						\
+{									\
+	struct exasock_accept_arg arg = { .flags = flags, .kern = kern };	\
+									\
+	return impl(sock, newsock, &arg);				\
+}
+#endif
+#define exasock_arg_kern(arg)	((arg)->kern)
+
+/* 6.7 counts RTO expiries per socket. */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 7, 0)
+#define exasock_tcp_rto_count(tp)	READ_ONCE((tp)->total_rto)
+#else
+#define exasock_tcp_rto_count(tp)	0
+#endif
+
 #endif /* _EXASOCK_COMPAT_H */

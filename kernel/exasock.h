@@ -61,6 +61,7 @@ struct exasock_ring {
 	u8 *data;
 	u32 size;				/* power of two */
 	u32 mask;
+	bool stream;				/* TCP bytes, not records */
 	size_t shared_len;
 	spinlock_t producer_lock;		/* rx_handlers on many CPUs */
 };
@@ -78,6 +79,12 @@ u32 exasock_ring_payload(struct exasock_ring *ring);
 void exasock_ring_fill_info(const struct exasock_ring *ring,
 			    struct exasock_mmap_info *info);
 int exasock_ring_mmap(struct exasock_ring *ring, struct vm_area_struct *vma);
+u32 exasock_stream_room(struct exasock_ring *ring, u64 *resets);
+void exasock_stream_put(struct exasock_ring *ring, const struct sk_buff *skb,
+			int offset, u32 len);
+int exasock_stream_read(struct exasock_ring *ring, struct msghdr *msg,
+			size_t len, int flags, u64 *resets);
+u32 exasock_stream_bytes(struct exasock_ring *ring);
 
 /* ---- socket.c: the AF_EXASOCK family ---------------------------------- */
 
@@ -141,6 +148,16 @@ static inline void exasock_sock_stat_add(struct exasock_sock *esk, int stat,
 	atomic64_add(n, &esk->stats[stat]);
 }
 
+int exasock_sock_init(struct net *net, struct socket *sock, int kern);
+void exasock_attach_twin(struct exasock_sock *esk, struct socket *twin,
+			 struct exasock_sock *parent);
+void exasock_update(struct exasock_sock *esk);
+
+static inline bool exasock_is_tcp(const struct exasock_sock *esk)
+{
+	return esk->sk.sk_type == SOCK_STREAM;
+}
+
 int exasock_socket_init(int family);
 void exasock_socket_exit(void);
 struct exasock_sock *exasock_udp_lookup(struct net *net, __be32 saddr,
@@ -154,6 +171,7 @@ bool exasock_mc_member(struct sock *tsk, __be32 group, __be32 saddr,
 		       int ifindex);
 int exasock_sock_state(const struct exasock_sock *esk);
 u32 exasock_sock_recv_q(struct exasock_sock *esk);
+u32 exasock_sock_send_q(struct exasock_sock *esk);
 void exasock_sock_stats(struct exasock_sock *esk, u64 out[__EXASOCK_STAT_MAX]);
 
 /* Walk the accelerated sockets of @net in id order, from @from_id, until
@@ -166,6 +184,22 @@ u64 exasock_for_each_sock(struct net *net, u64 from_id,
 void exasock_socket_gauges(u64 stats[__EXASOCK_STAT_MAX]);
 
 extern atomic_t exasock_live_socks;
+
+/* ---- tcp.c: accelerated TCP ------------------------------------------- */
+
+void exasock_tcp_sync_flags(struct exasock_sock *esk, struct sock *tsk);
+void exasock_tcp_fill(struct exasock_sock *esk, struct sock *tsk);
+int exasock_tcp_recvmsg(struct exasock_sock *esk, struct socket *twin,
+			struct msghdr *msg, size_t len, int flags);
+int exasock_tcp_inq(struct exasock_sock *esk, struct sock *tsk);
+void exasock_tcp_release(struct exasock_sock *esk, struct sock *tsk);
+void exasock_tcp_accelerated(struct exasock_sock *esk);
+int exasock_tcp_accept(struct socket *sock, struct socket *newsock,
+		       struct exasock_accept_arg *arg);
+u32 exasock_tcp_recv_q(struct exasock_sock *esk, struct sock *tsk);
+u32 exasock_tcp_send_q(struct sock *tsk);
+void exasock_tcp_stats(struct sock *tsk, u64 out[__EXASOCK_STAT_MAX]);
+void exasock_tcp_gauges(u64 stats[__EXASOCK_STAT_MAX]);
 
 /* ---- tx.c: fast send path --------------------------------------------- */
 

@@ -154,7 +154,7 @@ static int exasock_nl_sock_fill(struct exasock_sock *esk, void *arg)
 	if (!hdr)
 		return -EMSGSIZE;
 	if (nla_put_u64_64bit(skb, EXASOCK_A_SOCK_ID, esk->id, EXASOCK_A_PAD) ||
-	    nla_put_u8(skb, EXASOCK_A_SOCK_PROTO, IPPROTO_UDP) ||
+	    nla_put_u8(skb, EXASOCK_A_SOCK_PROTO, sk->sk_protocol) ||
 	    nla_put_u8(skb, EXASOCK_A_SOCK_STATE, exasock_sock_state(esk)) ||
 	    nla_put_in_addr(skb, EXASOCK_A_SOCK_LOCAL_ADDR,
 			    READ_ONCE(esk->laddr)) ||
@@ -165,7 +165,7 @@ static int exasock_nl_sock_fill(struct exasock_sock *esk, void *arg)
 	    nla_put_be16(skb, EXASOCK_A_SOCK_PEER_PORT,
 			 READ_ONCE(esk->rport)) ||
 	    nla_put_u32(skb, EXASOCK_A_SOCK_RECV_Q, exasock_sock_recv_q(esk)) ||
-	    nla_put_u32(skb, EXASOCK_A_SOCK_SEND_Q, sk_wmem_alloc_get(sk)) ||
+	    nla_put_u32(skb, EXASOCK_A_SOCK_SEND_Q, exasock_sock_send_q(esk)) ||
 	    nla_put_u32(skb, EXASOCK_A_SOCK_UID,
 			from_kuid_munged(sk_user_ns(NETLINK_CB(d->cb->skb).sk),
 					 sock_i_uid(sk))) ||

@@ -133,7 +133,8 @@ static long exasock_ring_snapshot(struct exasock_ring *ring, u32 *cons)
 
 	*cons = READ_ONCE(ring->user->consumer);
 	used = prod - *cons;
-	if (used > ring->size || (used && (*cons & (EXASOCK_RX_ALIGN - 1))))
+	if (used > ring->size ||
+	    (used && !ring->stream && (*cons & (EXASOCK_RX_ALIGN - 1))))
 		return -EFAULT;
 	return used;
 }
@@ -290,12 +291,127 @@ u32 exasock_ring_payload(struct exasock_ring *ring)
 	return exasock_ring_walk(ring, false, &first);
 }
 
+/* ---- stream rings (TCP): bytes, no records ------------------------------ */
+
+/*
+ * Bytes queued, or -EFAULT when the consumer index is nonsense. For the
+ * producer, whose own index is stable under the twin's socket lock.
+ */
+static long exasock_stream_used(struct exasock_ring *ring, u32 *cons)
+{
+	u32 prod = smp_load_acquire(&ring->shared->producer); /* C */
+	u32 used;
+
+	*cons = READ_ONCE(ring->user->consumer);
+	used = prod - *cons;
+	return used > ring->size ? -EFAULT : used;
+}
+
+/**
+ * exasock_stream_room - bytes the producer may add now
+ * @resets: incremented when a bad consumer index had to be reset
+ *
+ * A consumer index the process broke is put back to the producer's: the
+ * bytes queued are lost to that process, which broke its own stream.
+ */
+u32 exasock_stream_room(struct exasock_ring *ring, u64 *resets)
+{
+	long used;
+	u32 cons;
+
+	used = exasock_stream_used(ring, &cons);
+	if (used < 0) {
+		exasock_ring_reset(ring, cons, resets);
+		used = exasock_stream_used(ring, &cons);
+		if (used < 0)
+			return 0;
+	}
+	return ring->size - used;
+}
+
+/**
+ * exasock_stream_put - append @len bytes of @skb from @offset
+ *
+ * The caller has checked the room (exasock_stream_room()) and is the only
+ * producer (it owns the twin's socket lock).
+ */
+void exasock_stream_put(struct exasock_ring *ring, const struct sk_buff *skb,
+			int offset, u32 len)
+{
+	u32 prod = ring->shared->producer;
+	u32 pos = prod & ring->mask;
+	u32 first = min(len, ring->size - pos);
+
+	skb_copy_bits(skb, offset, ring->data + pos, first);
+	if (first < len)
+		skb_copy_bits(skb, offset + first, ring->data, len - first);
+	/* A: the bytes are visible before the index moves. */
+	smp_store_release(&ring->shared->producer, prod + len);
+}
+
+/**
+ * exasock_stream_read - take (or peek at) up to @len bytes, for recvmsg()
+ *
+ * As exasock_ring_read(): copy with no lock held, keep the copy only if
+ * the compare-and-swap of the consumer index succeeds.
+ *
+ * Return: bytes copied, -EAGAIN when empty, -EFAULT on a fault.
+ */
+int exasock_stream_read(struct exasock_ring *ring, struct msghdr *msg,
+			size_t len, int flags, u64 *resets)
+{
+	u32 cons, pos, n, first;
+	long used;
+
+	for (;;) {
+		used = exasock_stream_used(ring, &cons);
+		if (used < 0) {
+			exasock_ring_reset(ring, cons, resets);
+			return -EAGAIN;
+		}
+		if (!used)
+			return -EAGAIN;
+		n = min_t(size_t, len, used);
+		pos = cons & ring->mask;
+		first = min(n, ring->size - pos);
+		if (copy_to_iter(ring->data + pos, first, &msg->msg_iter) !=
+		    first)
+			return -EFAULT;
+		if (first < n &&
+		    copy_to_iter(ring->data, n - first, &msg->msg_iter) !=
+		    n - first) {
+			iov_iter_revert(&msg->msg_iter, first);
+			return -EFAULT;
+		}
+		if (flags & MSG_PEEK) {
+			smp_rmb(); /* the copy, then the index re-read */
+			if (READ_ONCE(ring->user->consumer) == cons)
+				return n;
+		} else if (cmpxchg(&ring->user->consumer, cons, cons + n) ==
+			   cons) {
+			return n;
+		}
+		iov_iter_revert(&msg->msg_iter, n);
+	}
+}
+
+/* Bytes queued (Recv-Q); 0 for a broken consumer index. */
+u32 exasock_stream_bytes(struct exasock_ring *ring)
+{
+	long used;
+	u32 cons;
+
+	used = exasock_stream_used(ring, &cons);
+	return used < 0 ? 0 : used;
+}
+
 void exasock_ring_fill_info(const struct exasock_ring *ring,
 			    struct exasock_mmap_info *info)
 {
 	memset(info, 0, sizeof(*info));
 	info->rx_size = ring->size;
-	info->rx_align = EXASOCK_RX_ALIGN;
+	info->rx_kind = ring->stream ? EXASOCK_RING_STREAM : EXASOCK_RING_DGRAM;
+	info->rx_align = ring->stream ? 1 : EXASOCK_RX_ALIGN;
 	info->rx_ring_len = ring->shared_len;
 	info->rx_user_len = PAGE_SIZE;
 	info->rx_producer = offsetof(struct exasock_ring_shared, producer);

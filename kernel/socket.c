@@ -2,11 +2,12 @@
 /*
  * The AF_EXASOCK socket family.
  *
- * An exasock socket wraps the AF_INET UDP socket it was converted from,
- * its "twin". The twin owns the port in the kernel's tables, keeps every
+ * An exasock socket wraps the AF_INET UDP or TCP socket it was converted
+ * from, its "twin". The twin owns the port in the kernel's tables, keeps every
  * option the fast path does not need and receives whatever does not come
  * through an attached interface. The exasock socket adds the receive ring
- * (filled by rx.c), the fast send path (tx.c) and its counters.
+ * (filled by rx.c for UDP, by tcp.c for TCP), the fast send path (tx.c)
+ * and its counters.
  *
  * Lifetime: the exasock socket holds a reference to the twin's file from
  * SO_EXA_ADOPT until release. The socket itself is freed after an RCU
@@ -23,6 +24,7 @@
 #include <asm/ioctls.h>
 #include <net/inet_sock.h>
 #include <net/route.h>
+#include <net/tcp.h>
 #include <net/udp.h>
 #include "exasock.h"
 
@@ -206,7 +208,8 @@ static void exasock_rehash(struct exasock_sock *esk)
 	WRITE_ONCE(esk->lport, inet->inet_sport);
 	WRITE_ONCE(esk->raddr, inet->inet_daddr);
 	WRITE_ONCE(esk->rport, inet->inet_dport);
-	if (esk->lport)
+	/* TCP frames go to the twin: only datagrams are demultiplexed. */
+	if (esk->lport && !exasock_is_tcp(esk))
 		hash_add_rcu(exasock_udp_hash, &esk->hash_node,
 			     exasock_hash_key(sock_net(&esk->sk), esk->lport));
 	spin_unlock_bh(&exasock_hash_lock);
@@ -222,6 +225,10 @@ static void exasock_unhash(struct exasock_sock *esk)
 
 int exasock_sock_state(const struct exasock_sock *esk)
 {
+	struct sock *tsk = READ_ONCE(esk->twin_sk);
+
+	if (exasock_is_tcp(esk) && tsk)
+		return EXASOCK_STATE_TCP_BASE + READ_ONCE(tsk->sk_state);
 	if (READ_ONCE(esk->raddr))
 		return EXASOCK_STATE_CONNECTED;
 	if (READ_ONCE(esk->lport))
@@ -232,7 +239,21 @@ int exasock_sock_state(const struct exasock_sock *esk)
 /* Payload bytes the program has not read yet (Recv-Q). */
 u32 exasock_sock_recv_q(struct exasock_sock *esk)
 {
+	struct sock *tsk = READ_ONCE(esk->twin_sk);
+
+	if (exasock_is_tcp(esk) && tsk)
+		return exasock_tcp_recv_q(esk, tsk);
 	return exasock_accelerated(esk) ? exasock_ring_payload(&esk->rx) : 0;
+}
+
+/* Bytes sent and not acknowledged (TCP) or not yet sent (UDP): Send-Q. */
+u32 exasock_sock_send_q(struct exasock_sock *esk)
+{
+	struct sock *tsk = READ_ONCE(esk->twin_sk);
+
+	if (exasock_is_tcp(esk) && tsk)
+		return exasock_tcp_send_q(tsk);
+	return sk_wmem_alloc_get(&esk->sk);
 }
 
 u64 exasock_for_each_sock(struct net *net, u64 from_id,
@@ -293,7 +314,11 @@ static void exasock_twin_data_ready(struct sock *tsk)
 	esk = rcu_dereference_sk_user_data(tsk);
 	if (likely(esk)) {
 		esk->twin_data_ready(tsk);
-		exasock_twin_set_flags(esk, EXASOCK_RING_F_NATIVE_PENDING);
+		if (exasock_is_tcp(esk))
+			exasock_tcp_fill(esk, tsk);	/* the twin is locked */
+		else
+			exasock_twin_set_flags(esk,
+					       EXASOCK_RING_F_NATIVE_PENDING);
 		esk->sk.sk_data_ready(&esk->sk);
 	} else {
 		exasock_twin_call_restored(tsk, &tsk->sk_data_ready,
@@ -326,7 +351,11 @@ static void exasock_twin_state_change(struct sock *tsk)
 	esk = rcu_dereference_sk_user_data(tsk);
 	if (likely(esk)) {
 		esk->twin_state_change(tsk);
-		exasock_twin_set_flags(esk, EXASOCK_RING_F_NATIVE_PENDING);
+		if (!exasock_is_tcp(esk))
+			exasock_twin_set_flags(esk,
+					       EXASOCK_RING_F_NATIVE_PENDING);
+		else if (exasock_accelerated(esk))
+			exasock_tcp_sync_flags(esk, tsk);
 		esk->sk.sk_state_change(&esk->sk);
 	} else {
 		exasock_twin_call_restored(tsk, &tsk->sk_state_change,
@@ -335,7 +364,11 @@ static void exasock_twin_state_change(struct sock *tsk)
 	rcu_read_unlock();
 }
 
-/* Errors (ICMP) move to the exasock socket, where SO_ERROR reads them. */
+/*
+ * Errors move to the exasock socket, where SO_ERROR reads them: a UDP
+ * twin's (ICMP) are taken from it; a TCP twin's are copied, because its
+ * own connect() and sendmsg() report them too.
+ */
 static void exasock_twin_error_report(struct sock *tsk)
 {
 	struct exasock_sock *esk;
@@ -345,7 +378,10 @@ static void exasock_twin_error_report(struct sock *tsk)
 	esk = rcu_dereference_sk_user_data(tsk);
 	if (likely(esk)) {
 		esk->twin_error_report(tsk);
-		err = sock_error(tsk);
+		if (exasock_is_tcp(esk))
+			err = -READ_ONCE(tsk->sk_err);
+		else
+			err = sock_error(tsk);
 		if (err) {
 			WRITE_ONCE(esk->sk.sk_err, -err);
 			exasock_twin_set_flags(esk, EXASOCK_RING_F_ERROR);
@@ -358,13 +394,26 @@ static void exasock_twin_error_report(struct sock *tsk)
 	rcu_read_unlock();
 }
 
-static void exasock_twin_install(struct exasock_sock *esk, struct sock *tsk)
+/*
+ * Under the twin's sk_callback_lock. A TCP connection accepted from a
+ * listening twin was cloned from it with our callbacks (but, thanks to
+ * SK_USER_DATA_NOCOPY, no sk_user_data); its own are the listener's.
+ */
+static void exasock_twin_install(struct exasock_sock *esk, struct sock *tsk,
+				 struct exasock_sock *parent)
 {
-	esk->twin_data_ready = tsk->sk_data_ready;
-	esk->twin_write_space = tsk->sk_write_space;
-	esk->twin_state_change = tsk->sk_state_change;
-	esk->twin_error_report = tsk->sk_error_report;
-	rcu_assign_sk_user_data(tsk, esk);
+	if (parent && tsk->sk_data_ready == exasock_twin_data_ready) {
+		esk->twin_data_ready = parent->twin_data_ready;
+		esk->twin_write_space = parent->twin_write_space;
+		esk->twin_state_change = parent->twin_state_change;
+		esk->twin_error_report = parent->twin_error_report;
+	} else {
+		esk->twin_data_ready = tsk->sk_data_ready;
+		esk->twin_write_space = tsk->sk_write_space;
+		esk->twin_state_change = tsk->sk_state_change;
+		esk->twin_error_report = tsk->sk_error_report;
+	}
+	__rcu_assign_sk_user_data_with_flags(tsk, esk, SK_USER_DATA_NOCOPY);
 	tsk->sk_data_ready = exasock_twin_data_ready;
 	tsk->sk_write_space = exasock_twin_write_space;
 	tsk->sk_state_change = exasock_twin_state_change;
@@ -393,6 +442,11 @@ static void exasock_sync_flags(struct exasock_sock *esk)
 	struct socket *twin = esk->twin;
 	atomic_t *flags = &esk->rx.shared->flags;
 	u32 set = 0;
+
+	if (exasock_is_tcp(esk)) {
+		exasock_tcp_sync_flags(esk, twin->sk);
+		return;
+	}
 
 	atomic_andnot(EXASOCK_RING_F_NATIVE_PENDING | EXASOCK_RING_F_ERROR |
 		      EXASOCK_RING_F_SHUTDOWN, flags);
@@ -458,6 +512,8 @@ static int exasock_accelerate(struct exasock_sock *esk)
 	err = exasock_ring_alloc(&esk->rx, size);
 	if (err)
 		return err;
+	if (exasock_is_tcp(esk))
+		exasock_tcp_accelerated(esk);
 	/* Ring before flag: matches exasock_accelerated(). */
 	smp_store_release(&esk->accelerated, true);
 	atomic_inc(&exasock_accel_socks);
@@ -471,7 +527,7 @@ static int exasock_accelerate(struct exasock_sock *esk)
  * bind or connect has happened either way, so a ring that cannot be had
  * leaves the socket native (and counted) rather than failing the call.
  */
-static void exasock_update(struct exasock_sock *esk)
+void exasock_update(struct exasock_sock *esk)
 {
 	struct sock *sk = &esk->sk;
 
@@ -503,29 +559,55 @@ static struct socket *exasock_twin(struct socket *sock)
  */
 static void exasock_copy_sockopts(struct sock *to, const struct sock *from)
 {
+	const u8 buf_locks = SOCK_SNDBUF_LOCK | SOCK_RCVBUF_LOCK;
+
 	to->sk_reuse = from->sk_reuse;
 	to->sk_reuseport = from->sk_reuseport;
-	WRITE_ONCE(to->sk_rcvbuf, READ_ONCE(from->sk_rcvbuf));
-	WRITE_ONCE(to->sk_sndbuf, READ_ONCE(from->sk_sndbuf));
+	/* Sizes only once set: TCP tunes its own buffers until then. */
+	if (from->sk_userlocks & SOCK_RCVBUF_LOCK)
+		WRITE_ONCE(to->sk_rcvbuf, READ_ONCE(from->sk_rcvbuf));
+	if (from->sk_userlocks & SOCK_SNDBUF_LOCK)
+		WRITE_ONCE(to->sk_sndbuf, READ_ONCE(from->sk_sndbuf));
+	to->sk_userlocks = (to->sk_userlocks & ~buf_locks) |
+			   (from->sk_userlocks & buf_locks);
 	WRITE_ONCE(to->sk_rcvtimeo, READ_ONCE(from->sk_rcvtimeo));
 	WRITE_ONCE(to->sk_sndtimeo, READ_ONCE(from->sk_sndtimeo));
 	WRITE_ONCE(to->sk_rcvlowat, READ_ONCE(from->sk_rcvlowat));
 	to->sk_priority = READ_ONCE(from->sk_priority);
 	to->sk_mark = READ_ONCE(from->sk_mark);
 	sock_valbool_flag(to, SOCK_BROADCAST, sock_flag(from, SOCK_BROADCAST));
+	sock_valbool_flag(to, SOCK_URGINLINE, sock_flag(from, SOCK_URGINLINE));
+	sock_valbool_flag(to, SOCK_LINGER, sock_flag(from, SOCK_LINGER));
+	WRITE_ONCE(to->sk_lingertime, READ_ONCE(from->sk_lingertime));
 	if (to->sk_bound_dev_if != READ_ONCE(from->sk_bound_dev_if)) {
 		WRITE_ONCE(to->sk_bound_dev_if, from->sk_bound_dev_if);
 		sk_dst_reset(to);
 	}
 }
 
-/* Before the twin binds, connects or sends. */
+/*
+ * Before the twin binds, connects, sends or closes, and when the library
+ * says a SOL_SOCKET option changed. Keepalive needs its timer armed, so
+ * it goes through the protocol.
+ */
 static struct socket *exasock_sync_twin(struct socket *sock)
 {
 	struct socket *twin = exasock_twin(sock);
+	struct sock *tsk;
+	bool ka;
 
-	if (twin)
-		exasock_copy_sockopts(twin->sk, sock->sk);
+	if (!twin)
+		return NULL;
+	tsk = twin->sk;
+	exasock_copy_sockopts(tsk, sock->sk);
+	ka = sock_flag(sock->sk, SOCK_KEEPOPEN);
+	if (exasock_is_tcp(exasock_sk(sock->sk)) &&
+	    ka != sock_flag(tsk, SOCK_KEEPOPEN)) {
+		lock_sock(tsk);
+		tcp_set_keepalive(tsk, ka);
+		sock_valbool_flag(tsk, SOCK_KEEPOPEN, ka);
+		release_sock(tsk);
+	}
 	return twin;
 }
 
@@ -552,6 +634,10 @@ static int exasock_release(struct socket *sock)
 	release_sock(sk);
 
 	if (twin) {
+		if (exasock_is_tcp(esk)) {
+			exasock_copy_sockopts(twin->sk, sk);	/* SO_LINGER */
+			exasock_tcp_release(esk, twin->sk);
+		}
 		exasock_twin_restore(esk, twin->sk);
 		fput(twin->file);
 	}
@@ -583,8 +669,12 @@ static int exasock_connect(struct socket *sock, struct sockaddr *uaddr,
 	if (!twin)
 		return -EBADFD;
 	err = twin->ops->connect(twin, uaddr, addr_len, flags);
-	if (!err)
+	/* A TCP connect in progress has its addresses: accelerate now. */
+	if (!err || (exasock_is_tcp(exasock_sk(sock->sk)) &&
+		     (err == -EINPROGRESS || err == -EALREADY))) {
 		exasock_update(exasock_sk(sock->sk));
+		sock->state = twin->state;
+	}
 	return err;
 }
 
@@ -645,6 +735,8 @@ static int exasock_recvmsg(struct socket *sock, struct msghdr *msg,
 		return -EBADFD;
 	if (!exasock_accelerated(esk) || (flags & MSG_ERRQUEUE))
 		return twin->ops->recvmsg(twin, msg, len, flags);
+	if (exasock_is_tcp(esk))
+		return exasock_tcp_recvmsg(esk, twin, msg, len, flags);
 
 	timeo = sock_rcvtimeo(&esk->sk, flags & MSG_DONTWAIT);
 	for (;;) {
@@ -688,6 +780,10 @@ static int exasock_sendmsg(struct socket *sock, struct msghdr *msg,
 
 	if (!twin)
 		return -EBADFD;
+	if (exasock_is_tcp(esk)) {
+		exasock_sync_twin(sock);
+		return twin->ops->sendmsg(twin, msg, len);
+	}
 	accelerated = exasock_accelerated(esk);
 	if (accelerated && READ_ONCE(esk->lport)) {
 		err = exasock_udp_sendmsg(esk, msg, len);
@@ -748,7 +844,8 @@ static int exasock_ioctl(struct socket *sock, unsigned int cmd,
 	if (!twin)
 		return -EBADFD;
 	if (cmd == SIOCINQ && exasock_accelerated(esk)) {
-		len = exasock_ring_next_len(&esk->rx);
+		len = exasock_is_tcp(esk) ? exasock_tcp_inq(esk, twin->sk) :
+		      exasock_ring_next_len(&esk->rx);
 		if (len >= 0)
 			return put_user(len, (int __user *)arg);
 	}
@@ -793,8 +890,14 @@ static int exasock_adopt(struct exasock_sock *esk, int fd)
 	tsk = twin->sk;
 
 	err = -EPROTONOSUPPORT;
-	if (!tsk || tsk->sk_family != AF_INET || twin->type != SOCK_DGRAM ||
-	    tsk->sk_protocol != IPPROTO_UDP)
+	if (!tsk || tsk->sk_family != AF_INET || twin->type != sk->sk_type ||
+	    tsk->sk_protocol != sk->sk_protocol)
+		goto put;
+	/* A TCP twin must not have started: the ring follows it from the
+	 * first byte, and a listener's children from their first.
+	 */
+	err = -EISCONN;
+	if (exasock_is_tcp(esk) && tsk->sk_state != TCP_CLOSE)
 		goto put;
 	err = -EXDEV;
 	if (!net_eq(sock_net(tsk), sock_net(sk)))
@@ -807,13 +910,14 @@ static int exasock_adopt(struct exasock_sock *esk, int fd)
 	write_lock_bh(&tsk->sk_callback_lock);
 	err = -EBUSY;	/* adopted already, or in use by the kernel */
 	if (!tsk->sk_user_data) {
-		exasock_twin_install(esk, tsk);
+		exasock_twin_install(esk, tsk, NULL);
 		err = 0;
 	}
 	write_unlock_bh(&tsk->sk_callback_lock);
 	if (err)
 		goto unlock;
 	exasock_copy_sockopts(sk, tsk);
+	sock_valbool_flag(sk, SOCK_KEEPOPEN, sock_flag(tsk, SOCK_KEEPOPEN));
 	WRITE_ONCE(esk->twin_sk, tsk);
 	WRITE_ONCE(esk->twin, twin);
 	release_sock(sk);
@@ -824,6 +928,28 @@ unlock:
 put:
 	sockfd_put(twin);
 	return err;
+}
+
+/**
+ * exasock_attach_twin - make @twin, a connection just accepted by the
+ * twin of @parent, the twin of @esk (a new socket, not yet visible)
+ *
+ * The reference to @twin's file passes to @esk.
+ */
+void exasock_attach_twin(struct exasock_sock *esk, struct socket *twin,
+			 struct exasock_sock *parent)
+{
+	struct sock *tsk = twin->sk;
+
+	write_lock_bh(&tsk->sk_callback_lock);
+	exasock_twin_install(esk, tsk, parent);
+	write_unlock_bh(&tsk->sk_callback_lock);
+	exasock_copy_sockopts(&esk->sk, tsk);
+	sock_valbool_flag(&esk->sk, SOCK_KEEPOPEN,
+			  sock_flag(tsk, SOCK_KEEPOPEN));
+	esk->no_accel = parent->no_accel;
+	WRITE_ONCE(esk->twin_sk, tsk);
+	WRITE_ONCE(esk->twin, twin);
 }
 
 static int exasock_setsockopt_exa(struct exasock_sock *esk, int optname,
@@ -840,6 +966,11 @@ static int exasock_setsockopt_exa(struct exasock_sock *esk, int optname,
 	switch (optname) {
 	case SO_EXA_ADOPT:
 		return exasock_adopt(esk, val);
+	case SO_EXA_SYNC:
+		if (!esk->twin)
+			return -EBADFD;
+		exasock_sync_twin(esk->sk.sk_socket);
+		return 0;
 	case SO_EXA_NO_ACCEL:
 		lock_sock(sk);
 		if (val && esk->accelerated)
@@ -894,10 +1025,13 @@ static int exasock_setsockopt(struct socket *sock, int level, int optname,
 
 void exasock_sock_stats(struct exasock_sock *esk, u64 out[__EXASOCK_STAT_MAX])
 {
+	struct sock *tsk = READ_ONCE(esk->twin_sk);
 	int i;
 
 	for (i = 0; i < __EXASOCK_STAT_MAX; i++)
 		out[i] = atomic64_read(&esk->stats[i]);
+	if (exasock_is_tcp(esk) && tsk)
+		exasock_tcp_stats(tsk, out);
 }
 
 static void exasock_fill_info(struct exasock_sock *esk,
@@ -913,6 +1047,32 @@ static void exasock_fill_info(struct exasock_sock *esk,
 	info->peer_port = (__force __u16)READ_ONCE(esk->rport);
 	info->ifindex = READ_ONCE(esk->sk.sk_bound_dev_if);
 	exasock_sock_stats(esk, info->stats);
+}
+
+/* SO_EXA_ROUTE: 1 if a connect to the sockaddr_in at @optval would be
+ * accelerated, 0 if not, or -errno.
+ */
+static int exasock_route_query(struct exasock_sock *esk, char __user *optval,
+			       int len)
+{
+	struct socket *twin = READ_ONCE(esk->twin);
+	struct sockaddr_in sin;
+	struct sock *tsk;
+
+	if (!twin)
+		return -EBADFD;
+	if (len < (int)sizeof(sin))
+		return -EINVAL;
+	if (copy_from_user(&sin, optval, sizeof(sin)))
+		return -EFAULT;
+	if (sin.sin_family != AF_INET)
+		return -EAFNOSUPPORT;
+	tsk = twin->sk;
+	if (esk->no_accel)
+		return 0;
+	return exasock_route_attached(sock_net(tsk), sin.sin_addr.s_addr,
+				      inet_sk(tsk)->inet_rcv_saddr,
+				      READ_ONCE(tsk->sk_bound_dev_if));
 }
 
 static int exasock_getsockopt(struct socket *sock, int level, int optname,
@@ -958,6 +1118,12 @@ static int exasock_getsockopt(struct socket *sock, int level, int optname,
 		exasock_fill_info(esk, &u.info);
 		size = sizeof(u.info);
 		break;
+	case SO_EXA_ROUTE:
+		u.val = exasock_route_query(esk, optval, len);
+		if (u.val < 0)
+			return u.val;
+		size = sizeof(int);
+		break;
 	default:
 		return -ENOPROTOOPT;
 	}
@@ -967,6 +1133,21 @@ static int exasock_getsockopt(struct socket *sock, int level, int optname,
 		return -EFAULT;
 	return 0;
 }
+
+static int exasock_listen(struct socket *sock, int backlog)
+{
+	struct socket *twin = exasock_sync_twin(sock);
+	int err;
+
+	if (!twin)
+		return -EBADFD;
+	err = twin->ops->listen(twin, backlog);
+	if (!err)
+		exasock_update(exasock_sk(sock->sk));
+	return err;
+}
+
+EXASOCK_DEFINE_ACCEPT(exasock_accept, exasock_tcp_accept)
 
 /* not const: .family is the module parameter's */
 static struct proto_ops exasock_dgram_ops = {
@@ -988,6 +1169,25 @@ static struct proto_ops exasock_dgram_ops = {
 	.mmap		= exasock_mmap,
 };
 
+static struct proto_ops exasock_stream_ops = {
+	.owner		= THIS_MODULE,
+	.release	= exasock_release,
+	.bind		= exasock_bind,
+	.connect	= exasock_connect,
+	.socketpair	= sock_no_socketpair,
+	.accept		= exasock_accept,
+	.getname	= exasock_getname,
+	.poll		= exasock_poll,
+	.ioctl		= exasock_ioctl,
+	.listen		= exasock_listen,
+	.shutdown	= exasock_shutdown,
+	.setsockopt	= exasock_setsockopt,
+	.getsockopt	= exasock_getsockopt,
+	.sendmsg	= exasock_sendmsg,
+	.recvmsg	= exasock_recvmsg,
+	.mmap		= exasock_mmap,
+};
+
 /* After the RCU grace period (SOCK_RCU_FREE): nothing can see it now. */
 static void exasock_sk_destruct(struct sock *sk)
 {
@@ -999,24 +1199,24 @@ static void exasock_sk_destruct(struct sock *sk)
 	atomic_dec(&exasock_live_socks);
 }
 
-static int exasock_create(struct net *net, struct socket *sock, int protocol,
-			  int kern)
+/* A new exasock socket of sock->type on @sock (socket(2) or accept(2)). */
+int exasock_sock_init(struct net *net, struct socket *sock, int kern)
 {
 	struct exasock_sock *esk;
 	struct sock *sk;
-
-	if (sock->type != SOCK_DGRAM)
-		return -ESOCKTNOSUPPORT;
-	if (protocol && protocol != IPPROTO_UDP)
-		return -EPROTONOSUPPORT;
 
 	sk = sk_alloc(net, exasock_family, GFP_KERNEL, &exasock_proto, kern);
 	if (!sk)
 		return -ENOMEM;
 	sock_init_data(sock, sk);
-	sock->ops = &exasock_dgram_ops;
+	if (sock->type == SOCK_STREAM) {
+		sock->ops = &exasock_stream_ops;
+		sk->sk_protocol = IPPROTO_TCP;
+	} else {
+		sock->ops = &exasock_dgram_ops;
+		sk->sk_protocol = IPPROTO_UDP;
+	}
 	sock->state = SS_UNCONNECTED;
-	sk->sk_protocol = IPPROTO_UDP;
 	sk->sk_destruct = exasock_sk_destruct;
 	sock_set_flag(sk, SOCK_RCU_FREE);
 
@@ -1031,6 +1231,24 @@ static int exasock_create(struct net *net, struct socket *sock, int protocol,
 	return 0;
 }
 
+static int exasock_create(struct net *net, struct socket *sock, int protocol,
+			  int kern)
+{
+	switch (sock->type) {
+	case SOCK_DGRAM:
+		if (protocol && protocol != IPPROTO_UDP)
+			return -EPROTONOSUPPORT;
+		break;
+	case SOCK_STREAM:
+		if (protocol && protocol != IPPROTO_TCP)
+			return -EPROTONOSUPPORT;
+		break;
+	default:
+		return -ESOCKTNOSUPPORT;
+	}
+	return exasock_sock_init(net, sock, kern);
+}
+
 static struct net_proto_family exasock_family_ops = {
 	.create	= exasock_create,
 	.owner	= THIS_MODULE,
@@ -1040,6 +1258,7 @@ void exasock_socket_gauges(u64 stats[__EXASOCK_STAT_MAX])
 {
 	stats[EXASOCK_STAT_SOCKETS] = atomic_read(&exasock_live_socks);
 	stats[EXASOCK_STAT_ACCEL_SOCKETS] = atomic_read(&exasock_accel_socks);
+	exasock_tcp_gauges(stats);
 }
 
 /**
@@ -1057,6 +1276,7 @@ int exasock_socket_init(int family)
 	exasock_family = family;
 	exasock_family_ops.family = family;
 	exasock_dgram_ops.family = family;
+	exasock_stream_ops.family = family;
 
 	err = proto_register(&exasock_proto, 1);
 	if (err)

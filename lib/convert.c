@@ -155,6 +155,9 @@ static int exa_convertible(uintptr_t ent, enum exa_conv_op op)
 		return 0;
 	if (exa_cfg.no_auto && !(ent & EXA_FDF_OPTIN))
 		return 0;
+	if ((ent & EXA_FDF_STREAM) &&
+	    (op == EXA_CONV_AUTOBIND || op == EXA_CONV_JOIN))
+		return 0;
 	switch (op) {
 	case EXA_CONV_BIND:
 	case EXA_CONV_AUTOBIND:
@@ -167,12 +170,49 @@ static int exa_convertible(uintptr_t ent, enum exa_conv_op op)
 	return 0;
 }
 
-/* Put the exasock socket @s in place of @fd's file and map its ring. */
-static void exa_install(int fd, int s, uintptr_t ent)
+/* The operation during which a socket is converted. */
+struct exa_conv {
+	enum exa_conv_op op;
+	const struct sockaddr *addr;	/* bind, connect */
+	socklen_t len;
+	int level;			/* join: the setsockopt() */
+	int optname;
+	const void *optval;
+	socklen_t optlen;
+};
+
+/* Map the ring of the exasock socket now at @fd, in table state @ent. */
+static void exa_install_map(int fd, uintptr_t ent, int nonblock,
+			    unsigned int cmsg_opts)
+{
+	struct exa_sock *sock;
+	int err;
+
+	err = exa_sock_map(fd, nonblock, cmsg_opts, &sock);
+	if (err) {
+		exa_fd_cas_state(fd, ent, EXA_FD_KERNEL);
+		exa_msg("fd %d: accelerated, but its ring cannot be mapped (%s); using system calls",
+			fd, strerror(-err));
+		return;
+	}
+	if (!exa_fd_cas_state(fd, ent, (uintptr_t)sock)) {
+		/* closed under our feet by another thread */
+		exa_sock_put(sock);
+		return;
+	}
+	if (exa_cfg.debug)
+		exa_msg("enabled bypass on fd %d", fd);
+}
+
+/*
+ * Put the exasock socket @s in place of @fd's file and, with @map, map
+ * its ring; without, leave @fd in state EXA_FD_KERNEL. Return: 0, or -1
+ * when @fd keeps its own file.
+ */
+static int exa_install(int fd, int s, uintptr_t ent, int map)
 {
 	struct exa_ep_ent saved[16];
 	unsigned int cmsg_opts;
-	struct exa_sock *sock;
 	int epfds[16], nep;
 	int fl, fdfl, err;
 
@@ -193,37 +233,67 @@ static void exa_install(int fd, int s, uintptr_t ent)
 		if (exa_cfg.debug)
 			exa_msg("fd %d stays native: dup3: %s", fd,
 				strerror(err));
-		return;
+		return -1;
 	}
 	REAL(close)(s);
 	exa_epoll_attach(fd, saved, epfds, nep);
 
-	err = exa_sock_map(fd, fl >= 0 && (fl & O_NONBLOCK), cmsg_opts, &sock);
-	if (err) {
+	if (map)
+		exa_install_map(fd, ent, fl >= 0 && (fl & O_NONBLOCK), cmsg_opts);
+	else
 		exa_fd_cas_state(fd, ent, EXA_FD_KERNEL);
-		exa_msg("fd %d: accelerated, but its ring cannot be mapped (%s); using system calls",
-			fd, strerror(-err));
-		return;
-	}
-	if (!exa_fd_cas_state(fd, ent, (uintptr_t)sock)) {
-		/* closed under our feet by another thread */
-		exa_sock_put(sock);
-		return;
-	}
-	if (exa_cfg.debug)
-		exa_msg("enabled bypass on fd %d", fd);
+	return 0;
 }
 
-/* The operation during which a socket is converted. */
-struct exa_conv {
-	enum exa_conv_op op;
-	const struct sockaddr *addr;	/* bind, connect */
-	socklen_t len;
-	int level;			/* join: the setsockopt() */
-	int optname;
-	const void *optval;
-	socklen_t optlen;
-};
+/*
+ * A TCP connect through an attached interface: the exasock socket takes
+ * @fd's place first, and the connect (which may take a round trip, or
+ * minutes) runs on it without exa_lock. The kernel accelerates the
+ * socket as the connect starts; the ring is mapped once it has.
+ */
+static int exa_connect_stream(int fd, int s, uintptr_t ent,
+			      const struct exa_conv *c)
+{
+	int err, fl;
+
+	if (exa_install(fd, s, ent, 0)) {
+		pthread_mutex_unlock(&exa_lock);
+		return EXA_CONV_SKIPPED;
+	}
+	pthread_mutex_unlock(&exa_lock);
+
+	err = REAL(connect)(fd, c->addr, c->len) ? -errno : 0;
+	if (err && err != -EINPROGRESS)
+		return err;
+
+	pthread_mutex_lock(&exa_lock);
+	if (exa_fd_peek(fd) == EXA_FD_KERNEL) {
+		fl = REAL(fcntl)(fd, F_GETFL);
+		exa_install_map(fd, EXA_FD_KERNEL, fl >= 0 && (fl & O_NONBLOCK),
+				0);
+	}
+	pthread_mutex_unlock(&exa_lock);
+	return err ? err : EXA_CONV_ACCEL;
+}
+
+/*
+ * Would a connect to @addr from the twin adopted by @s be accelerated?
+ * (The rules' "connected through an attached interface".)
+ */
+static int exa_route_attached(int s, const struct sockaddr *addr)
+{
+	union {
+		struct sockaddr_in sin;
+		int val;
+	} q;
+	socklen_t len = sizeof(q.sin);
+
+	memcpy(&q.sin, addr, sizeof(q.sin));
+	if (REAL(getsockopt)(s, SOL_EXASOCK, SO_EXA_ROUTE, &q, &len))
+		return 0;
+	return q.val;
+}
+
 
 /*
  * Return: EXA_CONV_ACCEL or EXA_CONV_NATIVE when the operation has been
@@ -245,7 +315,9 @@ static int exa_do_convert(int fd, const struct exa_conv *c)
 	if (!exa_convertible(ent, op) || exa_family == EXA_FAMILY_ABSENT)
 		goto unlock;
 
-	s = REAL(socket)(exa_family_get(), SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	s = REAL(socket)(exa_family_get(),
+			 ((ent & EXA_FDF_STREAM) ? SOCK_STREAM : SOCK_DGRAM) |
+			 SOCK_CLOEXEC, 0);
 	if (s < 0) {
 		if (errno == EAFNOSUPPORT) {
 			exa_family = EXA_FAMILY_ABSENT;
@@ -261,6 +333,18 @@ static int exa_do_convert(int fd, const struct exa_conv *c)
 			exa_msg("fd %d stays native: SO_EXA_ADOPT: %s", fd,
 				strerror(errno));
 		goto close_s;
+	}
+
+	if ((ent & EXA_FDF_STREAM) && op == EXA_CONV_CONNECT) {
+		if (!exa_route_attached(s, c->addr)) {
+			if (exa_cfg.debug)
+				exa_msg("fd %d stays native: not on an accelerated interface",
+					fd);
+			goto close_s;	/* SKIPPED: connected natively */
+		}
+		ret = exa_connect_stream(fd, s, ent, c);
+		errno = saved;
+		return ret;
 	}
 
 	switch (op) {
@@ -298,7 +382,7 @@ static int exa_do_convert(int fd, const struct exa_conv *c)
 		goto close_s;
 	}
 
-	exa_install(fd, s, ent);
+	exa_install(fd, s, ent, 1);
 	ret = EXA_CONV_ACCEL;
 	goto unlock;
 

@@ -222,6 +222,8 @@ static uintptr_t exa_classify(int fd)
 			return EXA_FD_NATIVE;
 		if (type == SOCK_DGRAM && proto == IPPROTO_UDP)
 			return EXA_FD_CAND;
+		if (type == SOCK_STREAM && proto == IPPROTO_TCP)
+			return EXA_FD_CAND | EXA_FDF_STREAM;
 		return EXA_FD_NATIVE;
 	case AF_INET6:
 	case AF_UNIX:
@@ -399,6 +401,34 @@ void exa_fd_dup(int oldfd, int newfd)
 		/* a candidate's duplicate is not converted with it */
 		exa_fd_set(newfd, EXA_FD_UNKNOWN);
 	}
+}
+
+/*
+ * @fd was just accepted on @listen_fd. A native listener gives native
+ * connections; an exasock one gives exasock connections, mapped now so
+ * that the first read is already free of system calls.
+ */
+void exa_fd_accepted(int fd, int listen_fd)
+{
+	struct exa_sock *s;
+	int fl, err;
+
+	if (exa_ent_kind(exa_fd_peek(listen_fd)) != EXA_FD_KERNEL) {
+		exa_fd_set(fd, EXA_FD_NATIVE);
+		return;
+	}
+	fl = REAL(fcntl)(fd, F_GETFL);
+	err = exa_sock_map(fd, fl >= 0 && (fl & O_NONBLOCK), 0, &s);
+	if (err) {
+		/* not accelerated (or not mappable): the kernel serves it */
+		exa_fd_set(fd, err == -ENODEV || err == -EINVAL ?
+			       EXA_FD_KERNEL : EXA_FD_NATIVE);
+		return;
+	}
+	s->cmsg_opts = exa_query_cmsg_opts(fd);
+	exa_fd_set(fd, (uintptr_t)s);
+	if (exa_cfg.debug)
+		exa_msg("enabled bypass on fd %d", fd);
 }
 
 /* ---- epoll registrations -------------------------------------------------

@@ -242,13 +242,14 @@ static inline int exa_spin_more(struct exa_spin *sp)
  * is a single exchange).
  */
 #define EXA_FD_UNKNOWN		0U	/* not looked at yet */
-#define EXA_FD_NATIVE		1U	/* never ours (not AF_INET UDP) */
-#define EXA_FD_CAND		2U	/* AF_INET UDP, not converted */
+#define EXA_FD_NATIVE		1U	/* never ours (not AF_INET UDP/TCP) */
+#define EXA_FD_CAND		2U	/* AF_INET UDP or TCP, not converted */
 #define EXA_FD_KERNEL		3U	/* exasock socket, no mapping */
 #define EXA_FD_KIND_MASK	3U
 #define EXA_FDF_BOUND		(1U << 2) /* CAND: bound (natively) */
 #define EXA_FDF_OPTOUT		(1U << 3) /* CAND: SO_EXA_NO_ACCEL=1 */
 #define EXA_FDF_OPTIN		(1U << 4) /* CAND: SO_EXA_NO_ACCEL=0 */
+#define EXA_FDF_STREAM		(1U << 5) /* CAND: TCP, not UDP */
 #define EXA_FD_PTR_MIN		4096U
 
 #define EXA_FDTAB_CHUNK		1024
@@ -333,6 +334,7 @@ void exa_fd_set(int fd, uintptr_t ent);
 void exa_fd_forget(int fd);
 void exa_fd_forget_range(unsigned int lo, unsigned int hi);
 void exa_fd_dup(int oldfd, int newfd);
+void exa_fd_accepted(int fd, int listen_fd);
 int exa_fd_cas_state(int fd, uintptr_t old, uintptr_t new);
 
 /* exa_fd_sock - a reference to fd's accelerated socket, or NULL.

@@ -46,6 +46,148 @@ static ssize_t exa_recv_until(int fd, struct exa_sock *s, struct msghdr *msg,
 	}
 }
 
+/* ---- TCP: the stream ring ------------------------------------------------ */
+
+/* The part of @msg's buffer after its first @skip bytes, in @tail. */
+static void exa_msg_tail(const struct msghdr *msg, size_t skip,
+			 struct msghdr *tail, struct iovec *iov)
+{
+	size_t i, n = 0;
+
+	memset(tail, 0, sizeof(*tail));
+	for (i = 0; i < msg->msg_iovlen; i++) {
+		if (skip >= msg->msg_iov[i].iov_len) {
+			skip -= msg->msg_iov[i].iov_len;
+			continue;
+		}
+		iov[n].iov_base = (char *)msg->msg_iov[i].iov_base + skip;
+		iov[n].iov_len = msg->msg_iov[i].iov_len - skip;
+		skip = 0;
+		n++;
+	}
+	tail->msg_iov = iov;
+	tail->msg_iovlen = n;
+}
+
+/* The kernel's recvmsg for what is left of @msg after @got bytes. */
+static ssize_t exa_stream_kernel(int fd, struct msghdr *msg, size_t got,
+				 int flags)
+{
+	struct iovec iov[IOV_MAX];
+	struct msghdr tail;
+	ssize_t r;
+
+	if (!got) {
+		msg->msg_namelen = 0;
+		msg->msg_controllen = 0;
+		return exa_kernel_recvmsg(fd, msg, flags);
+	}
+	exa_msg_tail(msg, got, &tail, iov);
+	r = exa_kernel_recvmsg(fd, &tail, flags);
+	if (r < 0)
+		return got;	/* the error comes again on the next call */
+	return got + r;
+}
+
+/*
+ * Bytes were taken from the ring: if the kernel holds more that did not
+ * fit, and there is room now, have it moved on. That also sends the
+ * window update the reader made room for.
+ */
+static void exa_stream_nudge(int fd, struct exa_sock *s)
+{
+	if ((exa_ring_kflags(&s->ring) & EXASOCK_RING_F_NATIVE_PENDING) &&
+	    exa_stream_used(&s->ring) <= s->ring.size / 2)
+		REAL(recvfrom)(fd, NULL, 0, MSG_DONTWAIT, NULL, NULL);
+}
+
+/*
+ * recvmsg(2) on an accelerated TCP socket. Bytes come from the ring with
+ * no system call. The kernel is asked when the ring is empty and its
+ * flags say why (bytes it holds, end of stream, an error), and to block;
+ * it reads the ring first, so the order of the stream is kept.
+ */
+static ssize_t exa_stream_recvmsg(int fd, struct exa_sock *s,
+				  struct msghdr *msg, int flags)
+{
+	int peek = flags & MSG_PEEK;
+	size_t cap = 0, got = 0, target, i;
+	struct exa_spin sp = { 0 };
+	int spinning = 0;
+	uint32_t kf;
+	ssize_t r;
+	int nonblock;
+
+	if (unlikely((flags & (MSG_OOB | MSG_ERRQUEUE)) ||
+		     msg->msg_iovlen > IOV_MAX))
+		return exa_kernel_recvmsg(fd, msg, flags);
+	for (i = 0; i < msg->msg_iovlen; i++)
+		cap += msg->msg_iov[i].iov_len;
+	if (!cap)
+		return exa_kernel_recvmsg(fd, msg, flags);
+
+	nonblock = (flags & MSG_DONTWAIT) ||
+		   __atomic_load_n(&s->nonblock, __ATOMIC_RELAXED);
+	target = (flags & MSG_WAITALL) && !peek ? cap : 1;
+	for (;;) {
+		if (got) {
+			struct iovec iov[IOV_MAX];
+			struct msghdr tail;
+
+			exa_msg_tail(msg, got, &tail, iov);
+			r = exa_stream_read(&s->ring, tail.msg_iov,
+					    tail.msg_iovlen, peek);
+		} else {
+			r = exa_stream_read(&s->ring, msg->msg_iov,
+					    msg->msg_iovlen, peek);
+		}
+		if (likely(r > 0)) {
+			got += r;
+			if (!peek)
+				exa_stream_nudge(fd, s);
+			if (got >= target || peek)
+				break;
+			continue;
+		}
+		if (r == -EUCLEAN)	/* the kernel resets the ring */
+			return exa_stream_kernel(fd, msg, got, flags);
+
+		/* Empty. The kernel knows more (bytes that did not fit, end
+		 * of stream, an error), or we must wait: it reads the ring
+		 * first, then waits as the socket and flags say.
+		 */
+		kf = exa_ring_kflags(&s->ring) & EXA_RING_KFLAGS_ANY;
+		/* Bytes first; the error or the end on the next call. */
+		if (got && (kf & (EXASOCK_RING_F_ERROR |
+				  EXASOCK_RING_F_SHUTDOWN)))
+			break;
+		if (kf)
+			return exa_stream_kernel(fd, msg, got,
+				got && !(flags & MSG_WAITALL) ?
+				flags | MSG_DONTWAIT : flags);
+		if (got && !(flags & MSG_WAITALL))
+			break;
+		if (nonblock)
+			return got ? (ssize_t)got : -EAGAIN;
+		if (!spinning) {
+			exa_spin_init(&sp, -1, 1);
+			spinning = 1;
+		}
+		while (!exa_ring_maybe_ready(&s->ring) &&
+		       !(exa_ring_kflags(&s->ring) & EXA_RING_KFLAGS_ANY)) {
+			if (!exa_spin_more(&sp)) {
+				if (sp.intr)
+					return got ? (ssize_t)got : -EINTR;
+				return exa_stream_kernel(fd, msg, got, flags);
+			}
+		}
+	}
+	msg->msg_namelen = 0;
+	msg->msg_controllen = 0;
+	msg->msg_flags = 0;
+	return got;
+}
+
 /**
  * exa_recvmsg_sock - recvmsg(2) on the accelerated socket @s at @fd
  * @deadline_ns: CLOCK_MONOTONIC time after which a blocking call gives up
@@ -71,6 +213,8 @@ ssize_t exa_recvmsg_sock(int fd, struct exa_sock *s, struct msghdr *msg,
 		return exa_kernel_recvmsg(fd, msg, flags);
 
 	EXA_ASSERT(__atomic_load_n(&s->refs, __ATOMIC_RELAXED) > 0);
+	if (s->ring.stream)
+		return exa_stream_recvmsg(fd, s, msg, flags);
 	nonblock = (flags & MSG_DONTWAIT) ||
 		   __atomic_load_n(&s->nonblock, __ATOMIC_RELAXED);
 	for (;;) {

@@ -32,9 +32,14 @@ int exa_ring_check_info(const struct exasock_mmap_info *mi, size_t mi_len)
 {
 	if (mi_len < sizeof(*mi))
 		return -EINVAL;
-	if (!is_pow2(mi->rx_size) || !is_pow2(mi->rx_align) ||
-	    mi->rx_align < 8 || mi->rx_align > mi->rx_size)
+	if (mi->rx_kind == EXASOCK_RING_STREAM) {
+		if (!is_pow2(mi->rx_size) || mi->rx_align != 1)
+			return -EINVAL;
+	} else if (mi->rx_kind != EXASOCK_RING_DGRAM ||
+		   !is_pow2(mi->rx_size) || !is_pow2(mi->rx_align) ||
+		   mi->rx_align < 8 || mi->rx_align > mi->rx_size) {
 		return -EINVAL;
+	}
 	if (!u32_fits(mi->rx_producer, mi->rx_ring_len) ||
 	    !u32_fits(mi->rx_flags, mi->rx_ring_len) ||
 	    !u32_fits(mi->rx_consumer, mi->rx_user_len))
@@ -60,6 +65,7 @@ void exa_ring_init(struct exa_ring *r, const struct exasock_mmap_info *mi,
 				   mi->rx_consumer);
 	r->size = mi->rx_size;
 	r->align = mi->rx_align;
+	r->stream = mi->rx_kind == EXASOCK_RING_STREAM;
 }
 
 static uint32_t rec_len(const struct exa_ring *r, uint32_t payload)
@@ -122,8 +128,16 @@ static int ring_claim(struct exa_ring *r, uint32_t c, uint32_t rec)
 int exa_ring_ready(struct exa_ring *r)
 {
 	struct exasock_rx_entry ent;
-	uint32_t c, rec;
+	uint32_t c, p, rec;
 	int err;
+
+	if (r->stream) {
+		c = __atomic_load_n(r->consumer, __ATOMIC_RELAXED);
+		p = __atomic_load_n(r->producer, __ATOMIC_ACQUIRE); /* C */
+		if (p - c > r->size)
+			return -EUCLEAN;
+		return p != c;
+	}
 
 	for (;;) {
 		err = ring_head(r, &c, &rec, &ent);
@@ -284,4 +298,80 @@ ssize_t exa_ring_recvmsg(struct exa_ring *r, struct msghdr *msg, int flags,
 	if ((flags & MSG_TRUNC) || (size_t)len <= cap)
 		return len;
 	return cap;
+}
+
+/* ---- stream rings -------------------------------------------------------
+ *
+ * The same indices without records: [consumer, producer) are the next
+ * bytes of the stream. A consumer copies what it wants and keeps the copy
+ * if its compare-and-swap moves the index (B), as for datagrams.
+ */
+
+uint32_t exa_stream_used(const struct exa_ring *r)
+{
+	uint32_t c = __atomic_load_n(r->consumer, __ATOMIC_RELAXED);
+	uint32_t p = __atomic_load_n(r->producer, __ATOMIC_ACQUIRE);
+
+	return p - c > r->size ? 0 : p - c;
+}
+
+/* Copy @len bytes from ring offset @off (wrapping) into @iov. */
+static void stream_copy_out(const struct exa_ring *r, const struct iovec *iov,
+			    size_t iovcnt, uint32_t off, size_t len)
+{
+	size_t i, n, first;
+	unsigned char *dst;
+
+	for (i = 0; i < iovcnt && len; i++) {
+		n = iov[i].iov_len < len ? iov[i].iov_len : len;
+		dst = iov[i].iov_base;
+		len -= n;
+		while (n) {
+			first = r->size - off;
+			if (first > n)
+				first = n;
+			memcpy(dst, r->data + off, first);
+			dst += first;
+			n -= first;
+			off = (off + first) & (r->size - 1);
+		}
+	}
+}
+
+ssize_t exa_stream_read(struct exa_ring *r, const struct iovec *iov,
+			size_t iovcnt, int peek)
+{
+	uint32_t c, p, avail;
+	size_t cap = 0, i, n;
+
+	for (i = 0; i < iovcnt; i++) {
+		cap += iov[i].iov_len;
+		if (cap >= r->size)
+			break;
+	}
+	for (;;) {
+		c = __atomic_load_n(r->consumer, __ATOMIC_RELAXED);
+		p = __atomic_load_n(r->producer, __ATOMIC_ACQUIRE); /* C */
+		avail = p - c;
+		if (!avail)
+			return -EAGAIN;
+		if (avail > r->size) {
+			__atomic_thread_fence(__ATOMIC_ACQUIRE);
+			if (__atomic_load_n(r->consumer, __ATOMIC_RELAXED) == c)
+				return -EUCLEAN;
+			continue;
+		}
+		n = cap < avail ? cap : avail;
+		if (!n)
+			return 0;
+		stream_copy_out(r, iov, iovcnt, c & (r->size - 1), n);
+		if (peek) {
+			__atomic_thread_fence(__ATOMIC_ACQUIRE);
+			if (__atomic_load_n(r->consumer, __ATOMIC_RELAXED) == c)
+				return n;
+			continue;
+		}
+		if (ring_claim(r, c, n))
+			return n;
+	}
 }

@@ -26,6 +26,7 @@ struct exa_ring {
 	uint32_t *consumer;		/* shared by all consumers */
 	uint32_t size;			/* data bytes, a power of two */
 	uint32_t align;			/* record alignment, a power of two */
+	int stream;			/* TCP: bytes, no records */
 };
 
 /* Control messages exa_ring_recvmsg() builds from the record header,
@@ -64,7 +65,8 @@ static inline int exa_ring_maybe_ready(const struct exa_ring *r)
 	       __atomic_load_n(r->consumer, __ATOMIC_RELAXED);
 }
 
-/* exa_ring_ready - is a datagram waiting? Skips (consumes) PAD records.
+/* exa_ring_ready - is a datagram (or, on a stream ring, a byte) waiting?
+ * Skips (consumes) PAD records.
  * Return: 1 datagram waiting, 0 empty, -EUCLEAN corrupt.
  */
 int exa_ring_ready(struct exa_ring *r);
@@ -84,5 +86,16 @@ ssize_t exa_ring_read(struct exa_ring *r, const struct iovec *iov,
  */
 ssize_t exa_ring_recvmsg(struct exa_ring *r, struct msghdr *msg, int flags,
 			 unsigned int cmsg_opts);
+
+/* exa_stream_read - take (or with @peek, look at) the next bytes of a
+ * stream ring, as many as are queued and fit @iov.
+ * Return: bytes copied (> 0 unless @iov has no room), -EAGAIN when empty,
+ * -EUCLEAN when the indices cannot be right.
+ */
+ssize_t exa_stream_read(struct exa_ring *r, const struct iovec *iov,
+			size_t iovcnt, int peek);
+
+/* exa_stream_used - bytes queued in a stream ring (0 if corrupt) */
+uint32_t exa_stream_used(const struct exa_ring *r);
 
 #endif /* EXASOCK_LIB_RING_H */

@@ -226,9 +226,14 @@ EXA_EXPORT int socket(int domain, int type, int protocol)
 	if (fd >= 0) {
 		switch (domain) {
 		case AF_INET:
-			ent = t == SOCK_DGRAM && (protocol == 0 ||
-						  protocol == IPPROTO_UDP) ?
-			      EXA_FD_CAND : EXA_FD_NATIVE;
+			if (t == SOCK_DGRAM &&
+			    (protocol == 0 || protocol == IPPROTO_UDP))
+				ent = EXA_FD_CAND;
+			else if (t == SOCK_STREAM &&
+				 (protocol == 0 || protocol == IPPROTO_TCP))
+				ent = EXA_FD_CAND | EXA_FDF_STREAM;
+			else
+				ent = EXA_FD_NATIVE;
 			break;
 		case AF_INET6:
 		case AF_UNIX:
@@ -262,7 +267,7 @@ EXA_EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *alen)
 	int r = REAL(accept)(fd, addr, alen);
 
 	if (r >= 0)
-		exa_fd_set(r, EXA_FD_NATIVE);
+		exa_fd_accepted(r, fd);
 	EXA_TRACE(r, "%s(%d, %p, %p)", __func__, fd, (void *)addr,
 		  (void *)alen);
 	return r;
@@ -274,7 +279,7 @@ EXA_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *alen,
 	int r = REAL(accept4)(fd, addr, alen, flags);
 
 	if (r >= 0)
-		exa_fd_set(r, EXA_FD_NATIVE);
+		exa_fd_accepted(r, fd);
 	EXA_TRACE(r, "%s(%d, %p, %p, %#x)", __func__, fd, (void *)addr,
 		  (void *)alen, flags);
 	return r;
@@ -433,6 +438,11 @@ EXA_EXPORT int setsockopt(int fd, int level, int optname, const void *optval,
 		goto out;
 
 	ent = exa_fd_peek(fd);
+	/* The kernel keeps SOL_SOCKET options on the exasock socket; the
+	 * native twin needs some (keepalive, linger...) now.
+	 */
+	if (level == SOL_SOCKET && exa_ent_kind(ent) == EXA_FD_KERNEL)
+		REAL(setsockopt)(fd, SOL_EXASOCK, SO_EXA_SYNC, &r, sizeof(r));
 	if (exa_ent_is_sock(ent)) {
 		s = exa_fd_sock(fd);
 		if (!s)

@@ -76,6 +76,17 @@
 #define SO_EXA_ACCELERATED		4
 /* struct exasock_sock_info (read only): identity and counters. */
 #define SO_EXA_INFO			5
+/* int (write only, value ignored): a SOL_SOCKET option of the socket
+ * changed; pass it on to the native twin now (the library does this
+ * after such setsockopt calls; otherwise it happens at the next bind,
+ * connect, send or close).
+ */
+#define SO_EXA_SYNC			6
+/* (read) in: struct sockaddr_in, out: int. Would connecting the socket
+ * to that address accelerate it (a route through an attached interface)?
+ * Needs the twin; the library asks before a TCP connect.
+ */
+#define SO_EXA_ROUTE			7
 
 /* sendmsg() flag: run the whole send path but drop the frame just before
  * it would reach the device, to warm caches.
@@ -85,9 +96,11 @@
 #define EXASOCK_FEATURE_UDP		(1ULL << 0)
 #define EXASOCK_FEATURE_NATIVE_TWIN	(1ULL << 1)
 #define EXASOCK_FEATURE_MSG_WARM	(1ULL << 2)
+#define EXASOCK_FEATURE_TCP		(1ULL << 3)
 #define EXASOCK_FEATURES_ALL		(EXASOCK_FEATURE_UDP | \
 					 EXASOCK_FEATURE_NATIVE_TWIN | \
-					 EXASOCK_FEATURE_MSG_WARM)
+					 EXASOCK_FEATURE_MSG_WARM | \
+					 EXASOCK_FEATURE_TCP)
 
 /*
  * Receive ring
@@ -121,6 +134,11 @@
  *     consumer copies first and keeps its copy only if the swap succeeds;
  *     the producer never writes over [consumer, consumer + size), so a
  *     successful swap proves the copy was intact.
+ *
+ * A TCP socket's ring (rx_kind EXASOCK_RING_STREAM) is the same, without
+ * records: the bytes between consumer and producer are the next bytes of
+ * the stream, in order, wrapping at the end of the data area
+ * (rx_align is 1). A consumer may take any number of them.
  */
 #define EXASOCK_MMAP_RX_RING		0x000000000ULL
 #define EXASOCK_MMAP_RX_USER		0x100000000ULL
@@ -144,6 +162,10 @@ struct exasock_rx_entry {
 #define EXASOCK_RING_F_ERROR		(1U << 1) /* so_error is set */
 #define EXASOCK_RING_F_SHUTDOWN		(1U << 2) /* no more data will come */
 
+/* struct exasock_mmap_info.rx_kind */
+#define EXASOCK_RING_DGRAM		0	/* records, one per datagram */
+#define EXASOCK_RING_STREAM		1	/* the bytes of a TCP stream */
+
 struct exasock_mmap_info {
 	__u32 rx_size;		/* data area bytes, a power of two */
 	__u32 rx_align;		/* record alignment, EXASOCK_RX_ALIGN */
@@ -153,12 +175,31 @@ struct exasock_mmap_info {
 	__u64 rx_flags;		/* offset of __u32 flags in the ring map */
 	__u64 rx_data;		/* offset of the data area in the ring map */
 	__u64 rx_consumer;	/* offset of __u32 consumer in the user map */
+	__u32 rx_kind;		/* EXASOCK_RING_DGRAM or EXASOCK_RING_STREAM */
+	__u32 rx_reserved;
 };
 
+/*
+ * Socket states. UDP sockets use the first three; a TCP socket reports
+ * EXASOCK_STATE_TCP_BASE + the TCP state (Linux's TCP_ESTABLISHED == 1
+ * ... TCP_CLOSING == 11 numbering, as in /proc/net/tcp).
+ */
 enum exasock_sock_state {
 	EXASOCK_STATE_UNBOUND,
 	EXASOCK_STATE_BOUND,		/* UDP bound, not connected */
 	EXASOCK_STATE_CONNECTED,	/* UDP connected */
+	EXASOCK_STATE_TCP_BASE = 16,
+	EXASOCK_STATE_TCP_ESTABLISHED = EXASOCK_STATE_TCP_BASE + 1,
+	EXASOCK_STATE_TCP_SYN_SENT,
+	EXASOCK_STATE_TCP_SYN_RECV,
+	EXASOCK_STATE_TCP_FIN_WAIT1,
+	EXASOCK_STATE_TCP_FIN_WAIT2,
+	EXASOCK_STATE_TCP_TIME_WAIT,
+	EXASOCK_STATE_TCP_CLOSE,
+	EXASOCK_STATE_TCP_CLOSE_WAIT,
+	EXASOCK_STATE_TCP_LAST_ACK,
+	EXASOCK_STATE_TCP_LISTEN,
+	EXASOCK_STATE_TCP_CLOSING,
 	__EXASOCK_STATE_MAX,
 };
 
@@ -191,6 +232,27 @@ enum {
 	EXASOCK_STAT_TX_UNRESOLVED,	/* of which: neighbour unresolved */
 	EXASOCK_STAT_RING_BYTES,	/* ring memory allocated */
 	EXASOCK_STAT_ACCEL_FAILED,	/* no ring: left native */
+	/* TCP, per socket (from the protocol's own state) */
+	EXASOCK_STAT_TCP_BYTES_RECEIVED,	/* payload bytes received */
+	EXASOCK_STAT_TCP_BYTES_DELIVERED,	/* of which put in the ring */
+	EXASOCK_STAT_TCP_BYTES_SENT,		/* payload bytes sent */
+	EXASOCK_STAT_TCP_BYTES_ACKED,		/* of which acknowledged */
+	EXASOCK_STAT_TCP_RETRANS_SEGS,		/* segments retransmitted */
+	EXASOCK_STAT_TCP_RETRANS_TIMEOUT,	/* of which RTO expiries (>= 6.7) */
+	EXASOCK_STAT_TCP_RETRANS_BYTES,		/* bytes retransmitted */
+	EXASOCK_STAT_TCP_SND_WND,		/* peer's window, bytes */
+	EXASOCK_STAT_TCP_RCV_WND,		/* our window, bytes */
+	EXASOCK_STAT_TCP_SND_WSCALE,
+	EXASOCK_STAT_TCP_RCV_WSCALE,
+	EXASOCK_STAT_TCP_CWND,			/* segments */
+	EXASOCK_STAT_TCP_SSTHRESH,		/* segments */
+	EXASOCK_STAT_TCP_MSS,			/* bytes, sending MSS */
+	EXASOCK_STAT_TCP_RTT_US,		/* smoothed RTT */
+	EXASOCK_STAT_TCP_RTO_US,
+	/* TCP, module-wide */
+	EXASOCK_STAT_TCP_CONNS,			/* live accelerated TCP sockets */
+	EXASOCK_STAT_TCP_ACCEPTED,		/* connections accepted */
+	EXASOCK_STAT_TCP_UNREAD_RESETS,		/* closed with unread data */
 	__EXASOCK_STAT_MAX,
 };
 #define EXASOCK_STAT_MAX (__EXASOCK_STAT_MAX - 1)

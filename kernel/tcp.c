@@ -1,0 +1,391 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Accelerated TCP.
+ *
+ * An exasock TCP socket wraps the AF_INET TCP socket it was converted
+ * from (or, for an accepted connection, the one the listener's twin
+ * accepted). That twin runs the protocol: handshakes, ACKs, windows,
+ * timers, retransmission, FIN and RST, keepalive, TIME_WAIT. It goes on
+ * doing so after the program closes the socket or dies, until the
+ * connection is over, so nothing here has to outlive the file.
+ *
+ * What exasock adds is the receive side. Each time the twin has new
+ * in-order bytes (its data_ready callback, run under the twin's socket
+ * lock), they are moved into the socket's stream ring, which the process
+ * has mapped and reads without system calls. The ring is bounded: what
+ * does not fit stays in the twin's receive queue, where it counts
+ * against the window the twin advertises, so a slow reader closes the
+ * window exactly as with the kernel's own sockets. The shared flag
+ * EXASOCK_RING_F_NATIVE_PENDING then tells the library to ask for more
+ * (any recvmsg() on the socket moves bytes on, and sends the window
+ * update the reader made room for).
+ *
+ * Sends go to the twin's tcp_sendmsg(): segmentation, congestion control
+ * and retransmission need the kernel's send queue.
+ */
+#include <linux/file.h>
+#include <linux/net.h>
+#include <net/inet_connection_sock.h>
+#include <net/tcp.h>
+#include "exasock.h"
+
+static atomic_t exasock_tcp_conns = ATOMIC_INIT(0);
+
+/* Bytes the twin holds that are not in the ring yet (after the urgent
+ * byte is dealt with, see exasock_tcp_skip_urg()).
+ */
+static u32 exasock_tcp_pending(const struct sock *tsk)
+{
+	const struct tcp_sock *tp = tcp_sk(tsk);
+
+	return READ_ONCE(tp->rcv_nxt) - READ_ONCE(tp->copied_seq);
+}
+
+/*
+ * Recompute the shared flags from the twin. The caller holds the twin's
+ * socket lock, or accepts a momentary answer (poll and the callbacks
+ * fix it up on the next event).
+ */
+void exasock_tcp_sync_flags(struct exasock_sock *esk, struct sock *tsk)
+{
+	atomic_t *flags = &esk->rx.shared->flags;
+	bool pending = exasock_tcp_pending(tsk) != 0;
+	u32 set = 0;
+
+	if (pending)
+		set |= EXASOCK_RING_F_NATIVE_PENDING;
+	if (READ_ONCE(tsk->sk_err))
+		set |= EXASOCK_RING_F_ERROR;
+	/* End of stream only once everything before it is in the ring. */
+	if ((READ_ONCE(tsk->sk_shutdown) & RCV_SHUTDOWN) && !pending)
+		set |= EXASOCK_RING_F_SHUTDOWN;
+	atomic_or(set, flags);
+	atomic_andnot(~set & (EXASOCK_RING_F_NATIVE_PENDING |
+			      EXASOCK_RING_F_ERROR | EXASOCK_RING_F_SHUTDOWN),
+		      flags);
+}
+
+static int exasock_tcp_actor(read_descriptor_t *desc, struct sk_buff *skb,
+			     unsigned int offset, size_t len)
+{
+	struct exasock_ring *ring = desc->arg.data;
+	u32 n = min_t(size_t, len, desc->count);
+
+	if (!n)
+		return 0;
+	exasock_stream_put(ring, skb, offset, n);
+	desc->count -= n;
+	return n;
+}
+
+/*
+ * Urgent data (MSG_OOB) stops tcp_read_sock() at the urgent byte. As
+ * tcp_recvmsg() does, step over it unless SO_OOBINLINE asked for it in
+ * line (then it is ordinary data), and forget it once it is behind us.
+ */
+static void exasock_tcp_skip_urg(struct sock *tsk)
+{
+	struct tcp_sock *tp = tcp_sk(tsk);
+
+	if (likely(!tp->urg_data))
+		return;
+	if (tp->urg_seq == tp->copied_seq) {
+		if (!sock_flag(tsk, SOCK_URGINLINE)) {
+			WRITE_ONCE(tp->copied_seq, tp->copied_seq + 1);
+			return;
+		}
+		WRITE_ONCE(tp->urg_data, 0);
+	} else if (after(tp->copied_seq, tp->urg_seq)) {
+		WRITE_ONCE(tp->urg_data, 0);
+	}
+}
+
+/**
+ * exasock_tcp_fill - move the twin's in-order bytes into the ring
+ *
+ * The caller owns the twin's socket lock (the twin's callbacks run in
+ * softirq under bh_lock_sock(), or in process context from release_sock()
+ * and under lock_sock()), which makes it the ring's only producer.
+ */
+void exasock_tcp_fill(struct exasock_sock *esk, struct sock *tsk)
+{
+	read_descriptor_t desc = { .arg.data = &esk->rx };
+	u64 resets = 0;
+	int n;
+
+	if (!exasock_accelerated(esk) || tsk->sk_state == TCP_LISTEN)
+		return;
+	exasock_tcp_skip_urg(tsk);
+	desc.count = exasock_stream_room(&esk->rx, &resets);
+	if (desc.count && exasock_tcp_pending(tsk)) {
+		n = tcp_read_sock(tsk, &desc, exasock_tcp_actor);
+		if (n > 0) {
+			exasock_sock_stat_add(esk, EXASOCK_STAT_RX_BYTES, n);
+			exasock_sock_stat_add(esk, EXASOCK_STAT_RX_PACKETS, 1);
+		}
+		exasock_tcp_skip_urg(tsk);
+	}
+	if (resets)
+		exasock_sock_stat_add(esk, EXASOCK_STAT_RX_RING_RESET, resets);
+	exasock_tcp_sync_flags(esk, tsk);
+}
+
+/* Process context: fill under the twin's lock. */
+static void exasock_tcp_refill(struct exasock_sock *esk, struct sock *tsk)
+{
+	lock_sock(tsk);
+	exasock_tcp_fill(esk, tsk);
+	release_sock(tsk);
+}
+
+/* Readable for the kernel's own waits: bytes, or a reason to look. */
+static bool exasock_tcp_readable(struct exasock_sock *esk, struct sock *tsk)
+{
+	return !exasock_ring_empty(&esk->rx) || exasock_tcp_pending(tsk) ||
+	       READ_ONCE(tsk->sk_err) ||
+	       (READ_ONCE(tsk->sk_shutdown) & RCV_SHUTDOWN) ||
+	       READ_ONCE(tsk->sk_state) == TCP_CLOSE;
+}
+
+static int exasock_tcp_wait(struct exasock_sock *esk, struct sock *tsk,
+			    long *timeo)
+{
+	DEFINE_WAIT_FUNC(wait, woken_wake_function);
+	struct sock *sk = &esk->sk;
+	int err = 0;
+
+	add_wait_queue(sk_sleep(sk), &wait);
+	while (!exasock_tcp_readable(esk, tsk)) {
+		if (!*timeo) {
+			err = -EAGAIN;
+			break;
+		}
+		if (signal_pending(current)) {
+			err = sock_intr_errno(*timeo);
+			break;
+		}
+		*timeo = wait_woken(&wait, TASK_INTERRUPTIBLE, *timeo);
+	}
+	remove_wait_queue(sk_sleep(sk), &wait);
+	return err;
+}
+
+/* The twin's error, taken (as tcp_recvmsg() would) from both sockets. */
+static int exasock_tcp_error(struct exasock_sock *esk, struct sock *tsk)
+{
+	int err = sock_error(tsk);
+
+	if (err)
+		WRITE_ONCE(esk->sk.sk_err, 0);
+	return err;
+}
+
+/**
+ * exasock_tcp_recvmsg - recvmsg() of an accelerated TCP socket
+ *
+ * The library reads the ring itself and comes here to wait, to learn
+ * about errors and end of stream, and to have the twin's queued bytes
+ * moved on (a zero-length read does only that). Semantics are
+ * tcp_recvmsg()'s: SO_RCVLOWAT, MSG_WAITALL, MSG_PEEK, MSG_DONTWAIT,
+ * SO_RCVTIMEO; data before errors; 0 at end of stream.
+ */
+int exasock_tcp_recvmsg(struct exasock_sock *esk, struct socket *twin,
+			struct msghdr *msg, size_t len, int flags)
+{
+	struct sock *tsk = twin->sk;
+	int target, copied = 0, n, err = 0;
+	u64 resets = 0;
+	long timeo;
+
+	if (flags & (MSG_OOB | MSG_ERRQUEUE))
+		return twin->ops->recvmsg(twin, msg, len, flags);
+	if (READ_ONCE(tsk->sk_state) == TCP_LISTEN)
+		return -ENOTCONN;
+
+	timeo = sock_rcvtimeo(&esk->sk, flags & MSG_DONTWAIT);
+	target = sock_rcvlowat(&esk->sk, flags & MSG_WAITALL, len);
+	exasock_tcp_refill(esk, tsk);
+	if (!len)
+		return 0;
+
+	for (;;) {
+		n = exasock_stream_read(&esk->rx, msg, len - copied, flags,
+					&resets);
+		if (n == -EFAULT) {
+			err = copied ? 0 : -EFAULT;
+			break;
+		}
+		if (n > 0) {
+			copied += n;
+			/* Room was made: let the twin move on (and open its
+			 * window) if it was waiting for it.
+			 */
+			if (exasock_tcp_pending(tsk))
+				exasock_tcp_refill(esk, tsk);
+			if (copied >= target || (flags & MSG_PEEK))
+				break;
+			continue;
+		}
+
+		/* The ring is empty: is there more to come? */
+		if (exasock_tcp_pending(tsk)) {
+			exasock_tcp_refill(esk, tsk);
+			if (!exasock_ring_empty(&esk->rx))
+				continue;
+		}
+		if (copied) {
+			if (READ_ONCE(tsk->sk_err) ||
+			    READ_ONCE(tsk->sk_state) == TCP_CLOSE ||
+			    (READ_ONCE(tsk->sk_shutdown) & RCV_SHUTDOWN) ||
+			    !timeo || signal_pending(current))
+				break;
+		} else {
+			if (sock_flag(tsk, SOCK_DONE))
+				break;
+			err = exasock_tcp_error(esk, tsk);
+			if (err)
+				break;
+			if (READ_ONCE(tsk->sk_shutdown) & RCV_SHUTDOWN)
+				break;
+			if (READ_ONCE(tsk->sk_state) == TCP_CLOSE) {
+				err = -ENOTCONN;
+				break;
+			}
+		}
+		err = exasock_tcp_wait(esk, tsk, &timeo);
+		if (err) {
+			if (copied)
+				err = 0;
+			break;
+		}
+	}
+	if (resets)
+		exasock_sock_stat_add(esk, EXASOCK_STAT_RX_RING_RESET, resets);
+	return copied ? copied : err;
+}
+
+/* SIOCINQ: bytes readable, in the ring and still in the twin. */
+int exasock_tcp_inq(struct exasock_sock *esk, struct sock *tsk)
+{
+	if (READ_ONCE(tsk->sk_state) == TCP_LISTEN)
+		return -EINVAL;
+	return exasock_stream_bytes(&esk->rx) + exasock_tcp_pending(tsk);
+}
+
+/**
+ * exasock_tcp_release - before the twin is let go at close
+ *
+ * Closing with bytes the program never read resets the connection, as
+ * tcp_close() does for its own receive queue (RFC 2525); the bytes in
+ * the ring count as unread too. Called with the callbacks still ours.
+ */
+void exasock_tcp_release(struct exasock_sock *esk, struct sock *tsk)
+{
+	lock_sock(tsk);
+	if (exasock_accelerated(esk) && !exasock_ring_empty(&esk->rx) &&
+	    tsk->sk_state != TCP_LISTEN && tsk->sk_state != TCP_CLOSE) {
+		sock_set_flag(tsk, SOCK_LINGER);
+		WRITE_ONCE(tsk->sk_lingertime, 0);
+		exasock_count(&exasock_stats, EXASOCK_STAT_TCP_UNREAD_RESETS);
+	}
+	release_sock(tsk);
+	if (exasock_accelerated(esk))
+		atomic_dec(&exasock_tcp_conns);
+}
+
+void exasock_tcp_accelerated(struct exasock_sock *esk)
+{
+	esk->rx.stream = true;
+	atomic_inc(&exasock_tcp_conns);
+}
+
+/**
+ * exasock_tcp_accept - accept a connection on the listener's twin and
+ * wrap it in @newsock, an exasock socket made here
+ */
+int exasock_tcp_accept(struct socket *sock, struct socket *newsock,
+		       struct exasock_accept_arg *arg)
+{
+	struct exasock_sock *lesk = exasock_sk(sock->sk);
+	struct socket *twin = READ_ONCE(lesk->twin), *ntwin;
+	struct file *nfile;
+	int err;
+
+	if (!twin)
+		return -EBADFD;
+	err = sock_create_lite(AF_INET, SOCK_STREAM, IPPROTO_TCP, &ntwin);
+	if (err)
+		return err;
+	ntwin->ops = twin->ops;
+	__module_get(ntwin->ops->owner);
+	err = exasock_twin_accept(twin, ntwin, arg);
+	if (err) {
+		sock_release(ntwin);
+		return err;
+	}
+	nfile = sock_alloc_file(ntwin, 0, NULL);	/* releases on error */
+	if (IS_ERR(nfile))
+		return PTR_ERR(nfile);
+
+	err = exasock_sock_init(sock_net(sock->sk), newsock, exasock_arg_kern(arg));
+	if (err) {
+		fput(nfile);
+		return err;
+	}
+	exasock_attach_twin(exasock_sk(newsock->sk), ntwin, lesk);
+	newsock->state = SS_CONNECTED;
+	exasock_update(exasock_sk(newsock->sk));
+	/* Bytes that came before the callbacks were ours. */
+	exasock_tcp_refill(exasock_sk(newsock->sk), ntwin->sk);
+	exasock_count(&exasock_stats, EXASOCK_STAT_TCP_ACCEPTED);
+	return 0;
+}
+
+/* Recv-Q: unread bytes, or connections waiting to be accepted. */
+u32 exasock_tcp_recv_q(struct exasock_sock *esk, struct sock *tsk)
+{
+	if (READ_ONCE(tsk->sk_state) == TCP_LISTEN)
+		return READ_ONCE(tsk->sk_ack_backlog);
+	return exasock_stream_bytes(&esk->rx) + exasock_tcp_pending(tsk);
+}
+
+/* Send-Q: bytes not yet acknowledged (0 for a listener). */
+u32 exasock_tcp_send_q(struct sock *tsk)
+{
+	const struct tcp_sock *tp = tcp_sk(tsk);
+
+	if (READ_ONCE(tsk->sk_state) == TCP_LISTEN)
+		return 0;
+	return max_t(int, READ_ONCE(tp->write_seq) - READ_ONCE(tp->snd_una), 0);
+}
+
+/* The protocol's own figures, for exasock-stat -i. Racy reads: a
+ * snapshot for people, not an atomic record.
+ */
+void exasock_tcp_stats(struct sock *tsk, u64 out[__EXASOCK_STAT_MAX])
+{
+	const struct inet_connection_sock *icsk = inet_csk(tsk);
+	const struct tcp_sock *tp = tcp_sk(tsk);
+
+	out[EXASOCK_STAT_TCP_BYTES_RECEIVED] = READ_ONCE(tp->bytes_received);
+	out[EXASOCK_STAT_TCP_BYTES_DELIVERED] = out[EXASOCK_STAT_RX_BYTES];
+	out[EXASOCK_STAT_TCP_BYTES_SENT] = READ_ONCE(tp->bytes_sent);
+	out[EXASOCK_STAT_TCP_BYTES_ACKED] = READ_ONCE(tp->bytes_acked);
+	out[EXASOCK_STAT_TCP_RETRANS_SEGS] = READ_ONCE(tp->total_retrans);
+	out[EXASOCK_STAT_TCP_RETRANS_TIMEOUT] = exasock_tcp_rto_count(tp);
+	out[EXASOCK_STAT_TCP_RETRANS_BYTES] = READ_ONCE(tp->bytes_retrans);
+	out[EXASOCK_STAT_TCP_SND_WND] = READ_ONCE(tp->snd_wnd);
+	out[EXASOCK_STAT_TCP_RCV_WND] = READ_ONCE(tp->rcv_wnd);
+	out[EXASOCK_STAT_TCP_SND_WSCALE] = tp->rx_opt.snd_wscale;
+	out[EXASOCK_STAT_TCP_RCV_WSCALE] = tp->rx_opt.rcv_wscale;
+	out[EXASOCK_STAT_TCP_CWND] = tcp_snd_cwnd(tp);
+	out[EXASOCK_STAT_TCP_SSTHRESH] = READ_ONCE(tp->snd_ssthresh);
+	out[EXASOCK_STAT_TCP_MSS] = READ_ONCE(tp->mss_cache);
+	out[EXASOCK_STAT_TCP_RTT_US] = READ_ONCE(tp->srtt_us) >> 3;
+	out[EXASOCK_STAT_TCP_RTO_US] = jiffies_to_usecs(icsk->icsk_rto);
+}
+
+void exasock_tcp_gauges(u64 stats[__EXASOCK_STAT_MAX])
+{
+	stats[EXASOCK_STAT_TCP_CONNS] = atomic_read(&exasock_tcp_conns);
+}
