@@ -49,8 +49,16 @@ static u32 exasock_tcp_pending(const struct sock *tsk)
 void exasock_tcp_sync_flags(struct exasock_sock *esk, struct sock *tsk)
 {
 	atomic_t *flags = &esk->rx.shared->flags;
-	bool pending = exasock_tcp_pending(tsk) != 0;
 	u32 set = 0;
+	bool pending;
+
+	/* A listener's "bytes" are connections to accept: the flag sends
+	 * the library's poll and accept to the kernel.
+	 */
+	if (READ_ONCE(tsk->sk_state) == TCP_LISTEN)
+		pending = !reqsk_queue_empty(&inet_csk(tsk)->icsk_accept_queue);
+	else
+		pending = exasock_tcp_pending(tsk) != 0;
 
 	if (pending)
 		set |= EXASOCK_RING_F_NATIVE_PENDING;
@@ -113,8 +121,10 @@ void exasock_tcp_fill(struct exasock_sock *esk, struct sock *tsk)
 	u64 resets = 0;
 	int n;
 
-	if (!exasock_accelerated(esk) || tsk->sk_state == TCP_LISTEN)
+	if (!exasock_accelerated(esk))
 		return;
+	if (tsk->sk_state == TCP_LISTEN)
+		goto flags;	/* a new connection: runs without its lock */
 	exasock_tcp_skip_urg(tsk);
 	desc.count = exasock_stream_room(&esk->rx, &resets);
 	if (desc.count && exasock_tcp_pending(tsk)) {
@@ -127,6 +137,7 @@ void exasock_tcp_fill(struct exasock_sock *esk, struct sock *tsk)
 	}
 	if (resets)
 		exasock_sock_stat_add(esk, EXASOCK_STAT_RX_RING_RESET, resets);
+flags:
 	exasock_tcp_sync_flags(esk, tsk);
 }
 
@@ -319,6 +330,8 @@ int exasock_tcp_accept(struct socket *sock, struct socket *newsock,
 	ntwin->ops = twin->ops;
 	__module_get(ntwin->ops->owner);
 	err = exasock_twin_accept(twin, ntwin, arg);
+	if (exasock_accelerated(lesk))
+		exasock_tcp_sync_flags(lesk, twin->sk);	/* queue shorter */
 	if (err) {
 		sock_release(ntwin);
 		return err;

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# bench.sh - UDP latency and throughput, kernel against exasock, in one
+# bench.sh - UDP and TCP latency and throughput, kernel against exasock, in one
 # boot of one machine (run by "make bench" inside util/exasock-vm; under
 # TCG only ratios measured in the same boot mean anything).
 #
@@ -16,10 +16,11 @@
 #   exasock-spin      under util/exasock, EXASOCK_SPIN_USEC=-1
 #   exasock-default   under util/exasock, default bounded spin
 #
-# Prints a table of sockperf's average latency (half a round trip, usec)
-# per mode and message size, the ratios the issue asks for, and a UDP
-# throughput test (sockperf tp) for the kernel and exasock, and writes the
-# same to $EXASOCK_VM_OUT/bench.txt when that is set.
+# Prints, for UDP and for TCP (sockperf --tcp), a table of sockperf's
+# average latency (half a round trip, usec) per mode and message size and
+# the ratios against the kernel; a UDP throughput test (sockperf tp) and a
+# TCP one (iperf3, both ends in the same mode) for the kernel and exasock;
+# and writes the same to $EXASOCK_VM_OUT/bench.txt when that is set.
 #
 # Host load (other QEMU guests, builds) stalls a TCG guest's vCPUs for
 # milliseconds at a time, so each ping-pong runs ROUNDS times, the modes
@@ -27,7 +28,8 @@
 # least disturbed by the host.
 #
 # usage: bench.sh [--time SEC] [--rounds N] [--sizes "14 1024"]
-#                 [--modes "..."] [--tp-size BYTES] [--no-tp] [--quiet]
+#                 [--modes "..."] [--protos "udp tcp"] [--tp-size BYTES]
+#                 [--no-tp] [--quiet]
 
 set -euo pipefail
 
@@ -39,6 +41,8 @@ TIME=${BENCH_TIME:-5}
 ROUNDS=${BENCH_ROUNDS:-3}
 SIZES="14 1024"
 MODES="kernel-blocking kernel-busypoll exasock-spin exasock-default"
+PROTOS="udp tcp"
+PROTO=udp
 TP_SIZE=1024
 DO_TP=1
 QUIET=0
@@ -50,6 +54,7 @@ while [[ $# -gt 0 ]]; do
 	--rounds)	ROUNDS=$2; shift 2 ;;
 	--sizes)	SIZES=$2; shift 2 ;;
 	--modes)	MODES=$2; shift 2 ;;
+	--protos)	PROTOS=$2; shift 2 ;;
 	--tp-size)	TP_SIZE=$2; shift 2 ;;
 	--no-tp)	DO_TP=0; shift ;;
 	--quiet)	QUIET=1; shift ;;
@@ -65,6 +70,34 @@ SERVER_PID=
 
 log() {
 	[[ $QUIET = 1 ]] || echo "bench: $*" >&2
+}
+
+# iperf3_tp MODE: TCP throughput in Mbit/s (receiver side), "-" if none.
+iperf3_tp() {
+	local mode=$1 pid mbps
+
+	# shellcheck disable=SC2046
+	ip netns exec "$NS_A" $(mode_prefix "$mode") \
+		iperf3 -s -1 -B 10.77.0.1 -p "$PORT" >"$WORK/iperf3-server.out" 2>&1 &
+	pid=$!
+	busywait 10000 server_listening_tcp || true
+	# shellcheck disable=SC2046
+	ip netns exec "$NS_B" $(mode_prefix "$mode") \
+		iperf3 -c 10.77.0.1 -p "$PORT" -t "$TIME" -J \
+		>"$WORK/iperf3-$mode.out" 2>&1 || true
+	wait "$pid" 2>/dev/null || true
+	mbps=$(python3 -c '
+import json, sys
+try:
+    r = json.load(open(sys.argv[1]))
+    print("%.0f" % (r["end"]["sum_received"]["bits_per_second"] / 1e6))
+except Exception:
+    print("-")' "$WORK/iperf3-$mode.out")
+	echo "$mbps"
+}
+
+server_listening_tcp() {
+	ip netns exec "$NS_A" ss -Hltn "sport = :$PORT" | grep -q .
 }
 
 cleanup() {
@@ -132,15 +165,22 @@ mode_prefix() {
 	esac
 }
 
+# sockperf flags of a mode, for $PROTO.
 mode_flags() {
+	local tcp=
+
+	[[ $PROTO = tcp ]] && tcp=--tcp
 	case $1 in
-	kernel-busypoll)	echo "--nonblocked" ;;
-	*)			echo "" ;;
+	kernel-busypoll)	echo "$tcp --nonblocked" ;;
+	*)			echo "$tcp" ;;
 	esac
 }
 
 server_listening() {
-	ip netns exec "$NS_A" ss -Hlun "sport = :$PORT" | grep -q .
+	local opt=-Hlun
+
+	[[ $PROTO = tcp ]] && opt=-Hltn
+	ip netns exec "$NS_A" ss "$opt" "sport = :$PORT" | grep -q .
 }
 
 start_server() {
@@ -264,28 +304,28 @@ table() {
 	for mode in $MODES; do
 		printf '%-18s' "$mode"
 		for size in $SIZES; do
-			printf ' %10s' "${v[$mode,$size]}"
+			printf ' %10s' "${v[$PROTO,$mode,$size]}"
 		done
 		echo
 	done
 	if [[ " $MODES " = *" exasock-spin "* && " $MODES " = *" kernel-busypoll "* ]]; then
 		printf '%-18s' "spin/busypoll"
 		for size in $SIZES; do
-			printf ' %10s' "$(ratio "${v[exasock-spin,$size]}" "${v[kernel-busypoll,$size]}")"
+			printf ' %10s' "$(ratio "${v[$PROTO,exasock-spin,$size]}" "${v[$PROTO,kernel-busypoll,$size]}")"
 		done
 		echo "   (exasock spinning / kernel busy-polling; target <= 0.80)"
 	fi
 	if [[ " $MODES " = *" exasock-default "* && " $MODES " = *" kernel-blocking "* ]]; then
 		printf '%-18s' "default/blocking"
 		for size in $SIZES; do
-			printf ' %10s' "$(ratio "${v[exasock-default,$size]}" "${v[kernel-blocking,$size]}")"
+			printf ' %10s' "$(ratio "${v[$PROTO,exasock-default,$size]}" "${v[$PROTO,kernel-blocking,$size]}")"
 		done
 		echo "   (exasock default / kernel blocking; target <= 1.00)"
 	fi
 }
 
 main() {
-	local mode size out tp_kernel tp_exa avg p50
+	local mode size out tp_kernel tp_exa avg p50 ip_kernel ip_exa
 
 	setup
 	log "kernel $(uname -r), $(nproc) CPUs, $TIME s per run, exasock $("$CTL" stats | sed -n 's/^version //p')"
@@ -293,36 +333,50 @@ main() {
 	log "warm-up run ..."
 	TIME=2 ROUND=0 ping_pong kernel-blocking 14 >/dev/null
 	for ((ROUND = 1; ROUND <= ROUNDS; ROUND++)); do
-		for mode in $MODES; do
-			for size in $SIZES; do
-				log "round $ROUND/$ROUNDS: ping-pong $mode ${size} B ..."
-				read -r avg p50 < <(ping_pong "$mode" "$size")
-				log "  avg $avg usec, median $p50 usec"
-				LAT[$mode,$size]=$(min "${LAT[$mode,$size]:-}" "$avg")
-				MED[$mode,$size]=$(min "${MED[$mode,$size]:-}" "$p50")
+		for PROTO in $PROTOS; do
+			for mode in $MODES; do
+				for size in $SIZES; do
+					log "round $ROUND/$ROUNDS: $PROTO ping-pong $mode ${size} B ..."
+					read -r avg p50 < <(ping_pong "$mode" "$size")
+					log "  avg $avg usec, median $p50 usec"
+					LAT[$PROTO,$mode,$size]=$(min "${LAT[$PROTO,$mode,$size]:-}" "$avg")
+					MED[$PROTO,$mode,$size]=$(min "${MED[$PROTO,$mode,$size]:-}" "$p50")
+				done
 			done
 		done
 	done
-	if [[ $DO_TP = 1 ]]; then
+	if [[ $DO_TP = 1 && " $PROTOS " = *" udp "* ]]; then
+		PROTO=udp
 		log "throughput kernel-blocking ${TP_SIZE} B ..."
 		tp_kernel=$(throughput kernel-blocking)
 		log "throughput exasock-default ${TP_SIZE} B ..."
 		tp_exa=$(throughput exasock-default)
 	fi
+	if [[ $DO_TP = 1 && " $PROTOS " = *" tcp "* ]]; then
+		PROTO=tcp
+		command -v iperf3 >/dev/null ||
+			{ echo "bench.sh: iperf3 missing; run make deps" >&2; exit 1; }
+		log "TCP throughput (iperf3) kernel-blocking ..."
+		ip_kernel=$(iperf3_tp kernel-blocking)
+		log "TCP throughput (iperf3) exasock-default ..."
+		ip_exa=$(iperf3_tp exasock-default)
+	fi
 
 	out=$WORK/bench.txt
 	{
-		echo "exasock benchmark: sockperf UDP over a veth pair, $(uname -r), $(nproc) CPUs"
+		echo "exasock benchmark: sockperf over a veth pair, $(uname -r), $(nproc) CPUs"
 		if [[ ${EXASOCK_VM:-0} = 1 ]]; then
 			echo "(QEMU TCG guest: compare ratios, not absolute numbers)"
 			grep -qw 'idle=poll' /proc/cmdline ||
 				echo "(guest not booted with idle=poll: wakeups across vCPUs wait for the host scheduler; EXASOCK_VM_APPEND=idle=poll steadies the numbers)"
 		fi
-		echo
-		table "Ping-pong latency, average half round trip (usec), best of $ROUNDS runs of $TIME s" LAT
-		echo
-		table "Ping-pong latency, median half round trip (usec), best of $ROUNDS runs" MED
-		if [[ $DO_TP = 1 ]]; then
+		for PROTO in $PROTOS; do
+			echo
+			table "${PROTO^^} ping-pong latency, average half round trip (usec), best of $ROUNDS runs of $TIME s" LAT
+			echo
+			table "${PROTO^^} ping-pong latency, median half round trip (usec), best of $ROUNDS runs" MED
+		done
+		if [[ $DO_TP = 1 && " $PROTOS " = *" udp "* ]]; then
 			echo
 			echo "UDP throughput, sockperf tp, ${TP_SIZE} B messages, $TIME s"
 			printf '%-18s %12s %12s %10s %10s\n' mode "sent msg/s" "recv msg/s" dropped rx_dropped
@@ -333,6 +387,14 @@ main() {
 			printf '%-18s %12s %12s\n' "exasock/kernel" \
 				"$(ratio "${tp_exa%% *}" "${tp_kernel%% *}")" \
 				"$(ratio "$(echo "$tp_exa" | cut -d' ' -f2)" "$(echo "$tp_kernel" | cut -d' ' -f2)")"
+		fi
+		if [[ $DO_TP = 1 && " $PROTOS " = *" tcp "* ]]; then
+			echo
+			echo "TCP throughput, iperf3, one stream, both ends in the mode, $TIME s"
+			printf '%-18s %12s\n' mode "Mbit/s"
+			printf '%-18s %12s\n' kernel-blocking "$ip_kernel"
+			printf '%-18s %12s\n' exasock-default "$ip_exa"
+			printf '%-18s %12s   (target >= 0.80)\n' "exasock/kernel" "$(ratio "$ip_exa" "$ip_kernel")"
 		fi
 	} >"$out"
 	cat "$out"
