@@ -781,6 +781,11 @@ static int exasock_sendmsg(struct socket *sock, struct msghdr *msg,
 	if (!twin)
 		return -EBADFD;
 	if (exasock_is_tcp(esk)) {
+		/* A stream has no "frame to drop": warming sends nothing. */
+		if (msg->msg_flags & MSG_EXA_WARM) {
+			exasock_sock_stat_add(esk, EXASOCK_STAT_TX_WARM, 1);
+			return len;
+		}
 		exasock_sync_twin(sock);
 		return twin->ops->sendmsg(twin, msg, len);
 	}

@@ -66,19 +66,59 @@ static const char *const stat_names[] = {
 	[EXASOCK_STAT_TX_UNRESOLVED]	= "tx_unresolved",
 	[EXASOCK_STAT_RING_BYTES]	= "ring_bytes",
 	[EXASOCK_STAT_ACCEL_FAILED]	= "accel_failed",
+	[EXASOCK_STAT_TCP_BYTES_RECEIVED]	= "tcp_bytes_received",
+	[EXASOCK_STAT_TCP_BYTES_DELIVERED]	= "tcp_bytes_delivered",
+	[EXASOCK_STAT_TCP_BYTES_SENT]		= "tcp_bytes_sent",
+	[EXASOCK_STAT_TCP_BYTES_ACKED]		= "tcp_bytes_acked",
+	[EXASOCK_STAT_TCP_RETRANS_SEGS]		= "tcp_retrans_segs",
+	[EXASOCK_STAT_TCP_RETRANS_TIMEOUT]	= "tcp_retrans_timeout",
+	[EXASOCK_STAT_TCP_RETRANS_BYTES]	= "tcp_retrans_bytes",
+	[EXASOCK_STAT_TCP_SND_WND]		= "tcp_snd_wnd",
+	[EXASOCK_STAT_TCP_RCV_WND]		= "tcp_rcv_wnd",
+	[EXASOCK_STAT_TCP_SND_WSCALE]		= "tcp_snd_wscale",
+	[EXASOCK_STAT_TCP_RCV_WSCALE]		= "tcp_rcv_wscale",
+	[EXASOCK_STAT_TCP_CWND]			= "tcp_cwnd",
+	[EXASOCK_STAT_TCP_SSTHRESH]		= "tcp_ssthresh",
+	[EXASOCK_STAT_TCP_MSS]			= "tcp_mss",
+	[EXASOCK_STAT_TCP_RTT_US]		= "tcp_rtt_us",
+	[EXASOCK_STAT_TCP_RTO_US]		= "tcp_rto_us",
+	[EXASOCK_STAT_TCP_CONNS]		= "tcp_conns",
+	[EXASOCK_STAT_TCP_ACCEPTED]		= "tcp_accepted",
+	[EXASOCK_STAT_TCP_UNREAD_RESETS]	= "tcp_unread_resets",
 };
 
 static const char *const feature_names[] = {
 	"udp",		/* EXASOCK_FEATURE_UDP */
 	"native_twin",	/* EXASOCK_FEATURE_NATIVE_TWIN */
 	"msg_warm",	/* EXASOCK_FEATURE_MSG_WARM */
+	"tcp",		/* EXASOCK_FEATURE_TCP */
 };
 
 static const char *const state_names[] = {
 	[EXASOCK_STATE_UNBOUND]		= "unbound",
 	[EXASOCK_STATE_BOUND]		= "bound",
 	[EXASOCK_STATE_CONNECTED]	= "connected",
+	/* TCP: netstat's names, in lower case */
+	[EXASOCK_STATE_TCP_ESTABLISHED]	= "established",
+	[EXASOCK_STATE_TCP_SYN_SENT]	= "syn_sent",
+	[EXASOCK_STATE_TCP_SYN_RECV]	= "syn_recv",
+	[EXASOCK_STATE_TCP_FIN_WAIT1]	= "fin_wait1",
+	[EXASOCK_STATE_TCP_FIN_WAIT2]	= "fin_wait2",
+	[EXASOCK_STATE_TCP_TIME_WAIT]	= "time_wait",
+	[EXASOCK_STATE_TCP_CLOSE]	= "close",
+	[EXASOCK_STATE_TCP_CLOSE_WAIT]	= "close_wait",
+	[EXASOCK_STATE_TCP_LAST_ACK]	= "last_ack",
+	[EXASOCK_STATE_TCP_LISTEN]	= "listen",
+	[EXASOCK_STATE_TCP_CLOSING]	= "closing",
 };
+
+/* A counter the kernel has and we cannot name is a bug here. */
+_Static_assert(EXANL_ARRAY_SIZE(stat_names) == __EXASOCK_STAT_MAX,
+	       "every EXASOCK_STAT_* needs a name in stat_names[]");
+_Static_assert(__EXASOCK_STAT_MAX <= EXANL_STAT_SLOTS,
+	       "more counters than EXANL_STAT_SLOTS");
+_Static_assert(EXANL_ARRAY_SIZE(state_names) == __EXASOCK_STATE_MAX,
+	       "every exasock_sock_state needs a name in state_names[]");
 
 const char *exanl_stat_name(unsigned int type, char *tmp, size_t len)
 {
@@ -562,6 +602,24 @@ void exanl_json_str(const char *s)
 	putchar('"');
 }
 
+int exanl_print_some(const struct exanl_counters *c, uint64_t only,
+		     uint64_t always)
+{
+	unsigned int i;
+	char tmp[32];
+	int n = 0;
+
+	for (i = 0; i < EXANL_STAT_SLOTS; i++) {
+		if (!(c->present & only & EXANL_BIT(i)))
+			continue;
+		if (!c->v[i] && !(always & EXANL_BIT(i)))
+			continue;
+		printf("%s%s=%" PRIu64, n++ ? " " : "",
+		       exanl_stat_name(i, tmp, sizeof(tmp)), c->v[i]);
+	}
+	return n;
+}
+
 void exanl_print_counters(const struct exanl_counters *c, uint64_t always,
 			  bool json)
 {
@@ -569,24 +627,20 @@ void exanl_print_counters(const struct exanl_counters *c, uint64_t always,
 	unsigned int i;
 	char tmp[32];
 
-	if (json)
-		putchar('{');
+	if (!json) {
+		exanl_print_some(c, ~0ULL, always);
+		return;
+	}
+	putchar('{');
 	for (i = 0; i < EXANL_STAT_SLOTS; i++) {
 		if (!(c->present & EXANL_BIT(i)))
 			continue;
-		if (json) {
-			printf("%s", sep);
-			exanl_json_str(exanl_stat_name(i, tmp, sizeof(tmp)));
-			printf(": %" PRIu64, c->v[i]);
-			sep = ", ";
-		} else if (c->v[i] || (always & EXANL_BIT(i))) {
-			printf("%s%s=%" PRIu64, sep,
-			       exanl_stat_name(i, tmp, sizeof(tmp)), c->v[i]);
-			sep = " ";
-		}
+		printf("%s", sep);
+		exanl_json_str(exanl_stat_name(i, tmp, sizeof(tmp)));
+		printf(": %" PRIu64, c->v[i]);
+		sep = ", ";
 	}
-	if (json)
-		putchar('}');
+	putchar('}');
 }
 
 void exanl_print_features(uint64_t features, bool json)

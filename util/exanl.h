@@ -27,6 +27,7 @@
 #include <stdint.h>
 
 #include <libmnl/libmnl.h>
+#include <netinet/in.h>
 
 #include <linux/exasock.h>
 
@@ -35,6 +36,22 @@
 
 #define EXANL_BIT(n)		(1ULL << (n))
 #define EXANL_ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+/* Counters a..b (b < 63) as a mask. */
+#define EXANL_RANGE(a, b)	((EXANL_BIT((b) + 1) - 1) & ~(EXANL_BIT(a) - 1))
+
+/*
+ * Where each counter means something. The kernel sends the whole
+ * EXASOCK_STAT_* set in every nest; the others are zero there.
+ */
+#define EXANL_TCP_SOCK_STATS	EXANL_RANGE(EXASOCK_STAT_TCP_BYTES_RECEIVED, \
+					    EXASOCK_STAT_TCP_RTO_US)
+#define EXANL_SOCK_STATS	(EXANL_RANGE(EXASOCK_STAT_RX_PACKETS, \
+					     EXASOCK_STAT_RX_RING_RESET) | \
+				 EXANL_TCP_SOCK_STATS)
+#define EXANL_MODULE_STATS	(EXANL_RANGE(EXASOCK_STAT_SOCKETS, \
+					     EXASOCK_STAT_ACCEL_FAILED) | \
+				 EXANL_RANGE(EXASOCK_STAT_TCP_CONNS, \
+					     EXASOCK_STAT_TCP_UNREAD_RESETS))
 
 /* Program name that starts every message; set before exanl_open(). */
 extern const char *exanl_prog;
@@ -124,6 +141,19 @@ void *exanl_table_add(void **rows, size_t *n, size_t *cap, size_t size);
  */
 void exanl_print_counters(const struct exanl_counters *c, uint64_t always,
 			  bool json);
+
+/*
+ * Text only: those of the counters in @only that are in @always or not
+ * zero, as "name=value" one space apart. Returns how many were printed.
+ */
+int exanl_print_some(const struct exanl_counters *c, uint64_t only,
+		     uint64_t always);
+
+/* A TCP state (enum exasock_sock_state) is LISTEN. */
+static inline bool exanl_tcp_listening(uint8_t proto, uint8_t state)
+{
+	return proto == IPPROTO_TCP && state == EXASOCK_STATE_TCP_LISTEN;
+}
 
 /* Feature names, "," apart (text: "none" for no feature) or as JSON
  * strings ", " apart; unknown bits as 0x hex.

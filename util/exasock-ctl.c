@@ -33,6 +33,11 @@ static bool json;
 #define SOCK_ALWAYS	(BIT(EXASOCK_STAT_RX_PACKETS) | \
 			 BIT(EXASOCK_STAT_RX_RING_FULL) | \
 			 BIT(EXASOCK_STAT_TX_PACKETS))
+/* TCP sends go through the kernel's TCP: no tx_* ring counters. */
+#define TCP_ALWAYS	(BIT(EXASOCK_STAT_RX_BYTES) | \
+			 BIT(EXASOCK_STAT_TCP_BYTES_RECEIVED) | \
+			 BIT(EXASOCK_STAT_TCP_BYTES_SENT) | \
+			 BIT(EXASOCK_STAT_TCP_RETRANS_SEGS))
 
 /*
  * attach / detach
@@ -223,13 +228,14 @@ static int sock_cb(const struct nlmsghdr *nlh, void *data)
 		exanl_print_counters(&stats, 0, json);
 		putchar('}');
 	} else {
-		printf("%-5s %-9s %7" PRIu32 " %7" PRIu32 " %-21s %-21s %6" PRIu32 "  ",
+		printf("%-5s %-11s %7" PRIu32 " %7" PRIu32 " %-21s %-21s %6" PRIu32 "  ",
 		       exanl_proto_name(proto, t1, sizeof(t1)),
 		       exanl_state_name(state, t2, sizeof(t2)),
 		       exanl_u32(tb[EXASOCK_A_SOCK_RECV_Q]),
 		       exanl_u32(tb[EXASOCK_A_SOCK_SEND_Q]),
 		       local, peer, exanl_u32(tb[EXASOCK_A_SOCK_UID]));
-		exanl_print_counters(&stats, SOCK_ALWAYS, json);
+		exanl_print_counters(&stats, proto == IPPROTO_TCP ?
+				     TCP_ALWAYS : SOCK_ALWAYS, json);
 		putchar('\n');
 	}
 	d->n++;
@@ -245,7 +251,7 @@ static int cmd_sockets(void)
 	if (json)
 		putchar('[');
 	else
-		printf("%-5s %-9s %7s %7s %-21s %-21s %6s  %s\n", "Proto",
+		printf("%-5s %-11s %7s %7s %-21s %-21s %6s  %s\n", "Proto",
 		       "State", "Recv-Q", "Send-Q", "Local", "Peer", "Uid",
 		       "Counters");
 	nlh = exanl_msg(NLM_F_DUMP, EXASOCK_CMD_SOCK_GET, "sockets");
@@ -303,8 +309,10 @@ static int cmd_stats(const char *only)
 		exanl_print_features(s.features, false);
 		putchar('\n');
 	}
+	/* per-socket counters are 0 here: only the module's own */
 	for (i = 0; i < EXANL_STAT_SLOTS; i++)
-		if (s.stats.present & (1ULL << i))
+		if ((s.stats.present & (1ULL << i)) &&
+		    (s.stats.v[i] || !(EXANL_SOCK_STATS & BIT(i))))
 			printf("%s %" PRIu64 "\n",
 			       exanl_stat_name(i, tmp, sizeof(tmp)),
 			       s.stats.v[i]);
@@ -330,11 +338,11 @@ static void usage(FILE *f)
 		"  show            attached interfaces of this namespace and\n"
 		"                  their counters\n"
 		"  sockets         accelerated sockets of this namespace, one a\n"
-		"                  line: proto, state, queues, addresses,\n"
-		"                  counters\n"
-		"  stats [NAME]    module version, features and counters, one\n"
-		"                  'name value' a line; with NAME, that\n"
-		"                  counter's value alone\n"
+		"                  line: proto, state, queues, addresses, uid,\n"
+		"                  counters (TCP: the protocol's own, tcp_*)\n"
+		"  stats [NAME]    module version, features and module-wide\n"
+		"                  counters (tcp_conns, ...), one 'name value' a\n"
+		"                  line; with NAME, that counter's value alone\n"
 		"\n"
 		"Options:\n"
 		"  -j, --json      print JSON (show, sockets, stats)\n"

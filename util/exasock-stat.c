@@ -8,9 +8,10 @@
  * holders the way ss and netstat do, by reading the /proc/PID/fd links
  * ("socket:[INODE]"). Processes we may not look at are not shown.
  *
- * UDP and TCP are handled alike: "connected" means the socket has a peer,
- * "listening" that it has none. States are shown by name for TCP and as
- * "-" for UDP, whose state is already told by the Foreign Address.
+ * A TCP socket "listens" in the LISTEN state and is "connected" in any
+ * other (SYN_SENT, TIME_WAIT, ...: it has, or had, a peer); a UDP socket
+ * listens when it has no peer. TCP states are shown by name, as netstat
+ * names them; UDP shows "-", its state being told by the Foreign Address.
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -41,11 +42,18 @@
  * Text output (-i) shows these even when zero, and any other counter that
  * is not: the kernel reports the whole EXASOCK_STAT_* set in each nest,
  * most of it meaningless at the other level. JSON has every counter.
+ *
+ * A TCP socket has a second line for the protocol's own figures; its
+ * sends go through the kernel's TCP, so the tx_* ring counters stay 0.
+ * tcp_retrans_timeout only when not zero: kernels before 6.7 do not
+ * count RTO expiries, and report 0.
  */
-#define SOCK_COUNTERS	(((EXANL_BIT(EXASOCK_STAT_RX_RING_RESET + 1) - 1)) & \
-			 ~EXANL_BIT(EXASOCK_STAT_UNSPEC))
-#define MODULE_COUNTERS	(((EXANL_BIT(__EXASOCK_STAT_MAX) - 1)) & \
-			 ~(SOCK_COUNTERS | EXANL_BIT(EXASOCK_STAT_UNSPEC)))
+#define UDP_COUNTERS	EXANL_RANGE(EXASOCK_STAT_RX_PACKETS, \
+				    EXASOCK_STAT_RX_RING_RESET)
+#define TCP_RING_COUNTERS (EXANL_BIT(EXASOCK_STAT_RX_PACKETS) | \
+			   EXANL_BIT(EXASOCK_STAT_RX_BYTES))
+#define TCP_COUNTERS	(EXANL_TCP_SOCK_STATS & \
+			 ~EXANL_BIT(EXASOCK_STAT_TCP_RETRANS_TIMEOUT))
 
 struct holder {
 	pid_t pid;
@@ -135,9 +143,12 @@ static int sock_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-static bool is_connected(const struct sock_row *row)
+/* -l: a TCP listener, or a UDP socket without a peer; -c: the others. */
+static bool is_listening(const struct sock_row *row)
 {
-	return row->paddr || row->pport;
+	if (row->proto == IPPROTO_TCP)
+		return exanl_tcp_listening(row->proto, row->state);
+	return !row->paddr && !row->pport;
 }
 
 static bool passes_filters(const struct sock_row *row)
@@ -156,7 +167,7 @@ static bool passes_filters(const struct sock_row *row)
 	    (opt.tcp || opt.udp))
 		return false;
 	if (opt.connected != opt.listening &&
-	    is_connected(row) != opt.connected)
+	    is_listening(row) == opt.connected)
 		return false;
 	return true;
 }
@@ -417,9 +428,9 @@ static void print_row(const struct sock_row *row)
 	const char *state;
 	size_t i;
 
-	/* a TCP socket without a peer listens: no Send-Q (N/A) */
-	if (row->proto == IPPROTO_TCP && !is_connected(row))
-		snprintf(sendq, sizeof(sendq), "-");
+	/* a listener sends nothing: its Send-Q means nothing */
+	if (exanl_tcp_listening(row->proto, row->state))
+		snprintf(sendq, sizeof(sendq), "N/A");
 	else
 		snprintf(sendq, sizeof(sendq), "%" PRIu32, row->send_q);
 
@@ -467,10 +478,25 @@ static void print_module_text(const struct exanl_module *m)
 	printf(":\n");
 	for (i = 0; i < EXANL_STAT_SLOTS; i++)
 		if ((m->stats.present & EXANL_BIT(i)) &&
-		    (m->stats.v[i] || (MODULE_COUNTERS & EXANL_BIT(i))))
-			printf("  %-16s %" PRIu64 "\n",
+		    (m->stats.v[i] || (EXANL_MODULE_STATS & EXANL_BIT(i))))
+			printf("  %-17s %" PRIu64 "\n",
 			       exanl_stat_name(i, tmp, sizeof(tmp)),
 			       m->stats.v[i]);
+}
+
+static void print_row_counters(const struct sock_row *row)
+{
+	printf("        ");
+	if (row->proto != IPPROTO_TCP) {
+		exanl_print_some(&row->stats, ~0ULL, UDP_COUNTERS);
+		putchar('\n');
+		return;
+	}
+	exanl_print_some(&row->stats, ~EXANL_TCP_SOCK_STATS,
+			 TCP_RING_COUNTERS);
+	printf("\n        ");
+	exanl_print_some(&row->stats, EXANL_TCP_SOCK_STATS, TCP_COUNTERS);
+	putchar('\n');
 }
 
 static void print_text(const struct sock_table *t,
@@ -485,11 +511,8 @@ static void print_text(const struct sock_table *t,
 		if (!row->shown)
 			continue;
 		print_row(row);
-		if (opt.internal) {
-			printf("        ");
-			exanl_print_counters(&row->stats, SOCK_COUNTERS, false);
-			putchar('\n');
-		}
+		if (opt.internal)
+			print_row_counters(row);
 	}
 	if (opt.internal)
 		print_module_text(m);
@@ -517,8 +540,9 @@ static void print_json_row(const struct sock_row *row)
 	exanl_json_str(exanl_proto_name(row->proto, proto, sizeof(proto)));
 	printf(", \"state\": ");
 	exanl_json_str(exanl_state_name(row->state, state, sizeof(state)));
-	printf(", \"state_code\": %u, \"connected\": %s", row->state,
-	       is_connected(row) ? "true" : "false");
+	printf(", \"state_code\": %u, \"connected\": %s, \"listening\": %s",
+	       row->state, is_listening(row) ? "false" : "true",
+	       is_listening(row) ? "true" : "false");
 	print_json_addr("local", row->laddr, row->lport, row->local);
 	print_json_addr("foreign", row->paddr, row->pport, row->peer);
 	printf(", \"recv_q\": %" PRIu32 ", \"send_q\": %" PRIu32
@@ -585,22 +609,27 @@ static void usage(FILE *f)
 		"                   program; for a listening TCP socket, connections\n"
 		"                   waiting to be accepted\n"
 		"  Send-Q           bytes not yet sent (UDP) or not yet acknowledged\n"
-		"                   by the peer (TCP); '-' for a listening TCP socket\n"
+		"                   by the peer (TCP); N/A for a listening TCP socket\n"
 		"  Local Address    local address and port, '*' for a wildcard\n"
 		"  Foreign Address  peer address and port, '*:*' when there is none\n"
-		"  State            TCP state; '-' for UDP\n"
+		"  State            TCP state as netstat names it (LISTEN,\n"
+		"                   ESTABLISHED, SYN_SENT, TIME_WAIT, ...); '-' for UDP\n"
 		"\n"
 		"Options:\n"
 		"  -e, --extend        add User (name, or UID), PID/FD and Program:\n"
 		"                      one line per process descriptor holding the\n"
 		"                      socket ('-' when none can be seen)\n"
-		"  -c, --connected     only sockets with a peer\n"
-		"  -l, --listening     only sockets without a peer\n"
+		"  -c, --connected     only connected sockets: TCP in any state but\n"
+		"                      LISTEN, UDP with a peer\n"
+		"  -l, --listening     only listening sockets: TCP in LISTEN, UDP\n"
+		"                      without a peer\n"
 		"  -t, --tcp           only TCP sockets\n"
 		"  -u, --udp           only UDP sockets\n"
 		"  -s, --socket PID:FD only the socket open as FD in process PID\n"
-		"  -i, --internal      each socket's counters under its line, and\n"
-		"                      the module-wide counters at the end\n"
+		"  -i, --internal      each socket's counters under its line (TCP:\n"
+		"                      a second line with the protocol's own: bytes,\n"
+		"                      retransmissions, windows, cwnd, MSS, RTT, RTO),\n"
+		"                      and the module-wide counters at the end\n"
 		"  -j, --json          print JSON: the sockets with all their\n"
 		"                      counters, and the module's version, features\n"
 		"                      and counters\n"
