@@ -399,14 +399,37 @@ static const char *state_text(const struct sock_row *row, char *buf,
 	return buf;
 }
 
+/*
+ * getpwuid() reads the user database each time: with thousands of
+ * sockets, of a few owners, remember the last few answers.
+ */
 static const char *user_text(uint32_t uid, char *buf, size_t len)
 {
-	struct passwd *pw = opt.numeric ? NULL : getpwuid(uid);
+	static struct {
+		uint32_t uid;
+		char name[64];
+	} cache[8];
+	static unsigned int n_cache, next;
+	struct passwd *pw;
+	unsigned int i;
 
+	for (i = 0; i < n_cache; i++) {
+		if (cache[i].uid == uid) {
+			snprintf(buf, len, "%s", cache[i].name);
+			return buf;
+		}
+	}
+	pw = opt.numeric ? NULL : getpwuid(uid);
 	if (pw && pw->pw_name)
 		snprintf(buf, len, "%s", pw->pw_name);
 	else
 		snprintf(buf, len, "%" PRIu32, uid);
+
+	i = next++ % EXANL_ARRAY_SIZE(cache);
+	cache[i].uid = uid;
+	snprintf(cache[i].name, sizeof(cache[i].name), "%s", buf);
+	if (n_cache < EXANL_ARRAY_SIZE(cache))
+		n_cache++;
 	return buf;
 }
 
