@@ -36,7 +36,7 @@ MODULE_PARM_DESC(ring_max_kb, "Largest receive ring in KiB (SO_RCVBUF sizes it)"
 
 atomic_t exasock_live_socks = ATOMIC_INIT(0);
 static atomic_t exasock_accel_socks = ATOMIC_INIT(0);
-static atomic64_t exasock_next_id = ATOMIC64_INIT(0);
+static u64 exasock_next_id;	/* under exasock_socks_lock */
 static int exasock_family;
 
 /* Accelerated sockets by local port, for rx demux. Writers take the lock. */
@@ -1227,10 +1227,11 @@ int exasock_sock_init(struct net *net, struct socket *sock, int kern)
 
 	esk = exasock_sk(sk);
 	INIT_HLIST_NODE(&esk->hash_node);
-	esk->id = atomic64_inc_return(&exasock_next_id);
 	atomic_inc(&exasock_live_socks);
 
+	/* Ids in list order, so that a dump resuming by id misses none. */
 	mutex_lock(&exasock_socks_lock);
+	esk->id = ++exasock_next_id;
 	list_add_tail(&esk->list_node, &exasock_socks);
 	mutex_unlock(&exasock_socks_lock);
 	return 0;
