@@ -189,8 +189,13 @@ int exa_sock_readable(struct exa_sock *s, uint32_t ignore)
 	uint32_t kf = exa_ring_kflags(&s->ring) & EXA_RING_KFLAGS_ANY & ~ignore;
 	int r;
 
-	/* A pending error is the kernel's to report (POLLERR), data or not. */
+	/* A pending error is the kernel's to report (POLLERR), data or not;
+	 * so is anything a stream's flags say: its end (POLLRDHUP, POLLHUP
+	 * once both ways are shut) may have come behind unread bytes.
+	 */
 	if (kf & EXASOCK_RING_F_ERROR)
+		return 2;
+	if (s->ring.stream && kf)
 		return 2;
 	r = exa_ring_ready(&s->ring);
 	if (r == 1)

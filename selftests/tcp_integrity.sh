@@ -1,0 +1,135 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Multi-megabyte TCP transfers that must arrive bit for bit, on a clean
+# link and on one that loses, delays, reorders and duplicates segments.
+# Each connection moves 8 MB of random bytes each way at the same time,
+# then half-closes; both ends hash what they sent and what they received
+# (tcp_xfer.py) and the test compares those with the files' sha256.
+#
+#   netns A                                 netns B
+#   exa0 10.77.0.1 (attached)  <--veth-->  exa1 10.77.0.2
+#   exasock tcp_xfer.py                    tcp_xfer.py (plain)
+#   [netem on exa0 egress]                 [netem on exa1 egress]
+#
+# One connection a link condition, the accelerated end (A) listening in
+# one and connecting in the next; netem, as "tc qdisc add dev DEV root
+# netem ...", on both ends so that both directions, data and ACKs, suffer
+# it:
+#
+#   clean (A listens, then A connects) | loss 1% | loss 5% |
+#   delay 5ms reorder 25% 50% | duplicate 5% | delay 10ms 5ms
+#
+# Per connection: both hashes right at both ends, and the accelerated end
+# really accelerated (SO_DOMAIN not AF_INET).  Under netem, what A's qdisc
+# sent and dropped is printed (the accelerated path sends through it).
+# Without sch_netem only the clean link runs.  The data checks pass on
+# plain Linux TCP too; only the "accelerated" checks need exasock's TCP.
+
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/udp_lib.sh"
+. "$(dirname "$0")/tcp_xfer_lib.sh"
+
+# One connection each: SIDE|NETEM, SIDE a where the accelerated end
+# listens, b where it connects; NETEM empty for a clean link.
+RUNS=(
+	"a|"
+	"b|"
+	"a|loss 1%"
+	"b|loss 5%"
+	"a|delay 5ms reorder 25% 50%"
+	"b|duplicate 5%"
+	"a|delay 10ms 5ms"
+)
+SIZE=8M
+
+require_exasock
+require_cmd python3 tc
+tap_plan $((${#RUNS[@]} * 2 + 1))
+setup_pair
+attach_a || tap_fail "attach exa0"
+
+PA=$TMPD/a.bin		# what A sends
+PB=$TMPD/b.bin		# what B sends
+payload "$PA" "$SIZE"
+payload "$PB" "$SIZE"
+ACC=(env EXASOCK_DEBUG=1 "$EXA")
+
+# netem ARGS...: the condition on both ends' egress ("" for none).
+netem() {
+	in_a tc qdisc del dev "$DEV_A" root 2>/dev/null
+	in_b tc qdisc del dev "$DEV_B" root 2>/dev/null
+	[[ $# -gt 0 ]] || return 0
+	in_a tc qdisc add dev "$DEV_A" root netem "$@" &&
+		in_b tc qdisc add dev "$DEV_B" root netem "$@"
+}
+
+# qdisc_sent: packets A's root qdisc has sent.
+qdisc_sent() {
+	in_a tc -s qdisc show dev "$DEV_A" |
+		sed -n 's/^ *Sent [0-9]* bytes \([0-9]*\) pkt.*/\1/p' | head -n 1
+}
+
+# transfer TITLE PORT SIDE: one connection, SIDE a (accelerated listener
+# in A) or b (plain listener in B), 8 MB each way.
+transfer() {
+	local title=$1 port=$2 side=$3 acc t0 t1
+
+	forget srv cli
+	t0=$(date +%s%3N)
+	if [[ $side = a ]]; then
+		acc=srv
+		bg srv in_a "${ACC[@]}" python3 "$XFER" listen "$IP_A" "$port" \
+			--send "$PA"
+		wait_xfer srv &&
+			bg cli in_b python3 "$XFER" connect "$IP_A" "$port" \
+				--send "$PB"
+	else
+		acc=cli
+		bg srv in_b python3 "$XFER" listen "$IP_B" "$port" \
+			--send "$PB"
+		wait_xfer srv &&
+			bg cli in_a "${ACC[@]}" python3 "$XFER" connect \
+				"$IP_B" "$port" --send "$PA"
+	fi
+	finish cli 90
+	finish srv 10
+	t1=$(date +%s%3N)
+	tap_diag "$title: $((t1 - t0)) ms"
+	if [[ $side = a ]]; then
+		check "$title: $SIZE each way, sha256 right at both ends" \
+			xfer_both srv cli "$PA" "$PB"
+	else
+		check "$title: $SIZE each way, sha256 right at both ends" \
+			xfer_both srv cli "$PB" "$PA"
+	fi
+	check_else "$title: accelerated (SO_DOMAIN $(xfer_domains "$acc"))" \
+		"show $acc" xfer_accelerated "$acc"
+}
+
+no_netem=
+modprobe -q sch_netem 2>/dev/null
+port=5400
+for run in "${RUNS[@]}"; do
+	side=${run%%|*}
+	cond=${run#*|}
+	title="${cond:-clean}, A $([[ $side = a ]] && echo listens || echo connects)"
+	# shellcheck disable=SC2086 # the condition is netem's words
+	if [[ -n $cond && -z $no_netem ]] && ! err=$(netem $cond 2>&1); then
+		no_netem="netem unavailable: ${err:-tc failed}"
+	fi
+	if [[ -n $cond && -n $no_netem ]]; then
+		tap_skip "$title: $SIZE each way" "$no_netem"
+		tap_skip "$title: accelerated" "$no_netem"
+		continue
+	fi
+	transfer "$title" "$port" "$side"
+	[[ -z $cond ]] || tap_diag "${cond}: A's netem sent $(qdisc_sent) packets," \
+		"$(in_a tc -s qdisc show dev "$DEV_A" | grep -o 'dropped [0-9]*' | head -n 1)"
+	netem
+	port=$((port + 1))
+done
+
+check "kernel log clean" kernel_log_clean
+tap_finish
