@@ -706,6 +706,134 @@ static void test_threads(void)
 	tr_free(&m.t);
 }
 
+/* ---- stream (TCP) rings ------------------------------------------------ */
+
+static void ts_init(struct tring *t, uint32_t size, uint32_t start)
+{
+	tr_init(t, size, start);
+	t->mi.rx_kind = EXASOCK_RING_STREAM;
+	t->mi.rx_align = 1;
+	exa_ring_init(&t->r, &t->mi, t->ring_map, t->user_map);
+}
+
+/* Byte @k of the test stream. */
+static unsigned char ts_byte(uint32_t k)
+{
+	return (unsigned char)(k * 7 + (k >> 8) + 3);
+}
+
+/* The kernel's exasock_stream_put(): as much of @len as fits, the
+ * stream's bytes from @pos on.
+ */
+static uint32_t ts_put(struct tring *t, uint32_t pos, uint32_t len)
+{
+	uint32_t prod = *t->producer, room, i;
+
+	room = t->size - (prod - __atomic_load_n(t->consumer,
+						 __ATOMIC_ACQUIRE));
+	if (len > room)
+		len = room;
+	for (i = 0; i < len; i++)
+		t->data[(prod + i) & (t->size - 1)] = ts_byte(pos + i);
+	__atomic_store_n(t->producer, prod + len, __ATOMIC_RELEASE); /* A */
+	return len;
+}
+
+/* Are @len bytes at @buf the stream's from @pos on? */
+static int ts_match(const unsigned char *buf, uint32_t pos, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (buf[i] != ts_byte(pos + i))
+			return 0;
+	return 1;
+}
+
+static void test_stream_bytes(void)
+{
+	unsigned char out[3000], a[700], b[900];
+	uint32_t sent = 0, got = 0, n, want;
+	struct iovec iov[2] = { { a, sizeof(a) }, { b, sizeof(b) } };
+	struct exasock_mmap_info mi;
+	unsigned int seed = 7;
+	struct tring t;
+	int i, bad = 0;
+	ssize_t r;
+
+	/* the kind is checked: a stream ring has no record alignment */
+	ts_init(&t, 4096, 0);
+	mi = t.mi;
+	CHECK(!exa_ring_check_info(&mi, sizeof(mi)), "stream info refused");
+	mi.rx_align = 64;
+	CHECK(exa_ring_check_info(&mi, sizeof(mi)) == -EINVAL,
+	      "stream ring with records accepted");
+	mi = t.mi;
+	mi.rx_kind = 9;
+	CHECK(exa_ring_check_info(&mi, sizeof(mi)) == -EINVAL,
+	      "unknown ring kind accepted");
+
+	r = exa_stream_read(&t.r, iov, 2, 0);
+	CHECK(r == -EAGAIN, "empty: %zd", r);
+	CHECK(exa_ring_ready(&t.r) == 0, "empty ring ready");
+	tr_free(&t);
+
+	/* bytes in order across the data area's end and the 2^32 wrap, in
+	 * reads of every size, some peeked first
+	 */
+	ts_init(&t, 4096, UINT32_MAX - 5000);
+	for (i = 0; i < 20000 && !bad; i++) {
+		want = rand_r(&seed) % 3000 + 1;
+		n = ts_put(&t, sent, want);
+		sent += n;
+		want = rand_r(&seed) % sizeof(out) + 1;
+		if (rand_r(&seed) % 4 == 0) {
+			struct iovec pv = { out, want };
+
+			r = exa_stream_read(&t.r, &pv, 1, 1);
+			if (r > 0 && !ts_match(out, got, r)) {
+				CHECK(0, "peek at %u: wrong bytes", got);
+				bad = 1;
+			}
+		}
+		iov[0].iov_len = want < sizeof(a) ? want : sizeof(a);
+		iov[1].iov_len = want - iov[0].iov_len < sizeof(b) ?
+				 want - iov[0].iov_len : sizeof(b);
+		r = exa_stream_read(&t.r, iov, 2, 0);
+		if (r == -EAGAIN)
+			continue;
+		if (r <= 0 || (size_t)r > iov[0].iov_len + iov[1].iov_len) {
+			CHECK(0, "read %zd of %zu", r,
+			      iov[0].iov_len + iov[1].iov_len);
+			bad = 1;
+			break;
+		}
+		memcpy(out, a, r < (ssize_t)iov[0].iov_len ? (size_t)r :
+		       iov[0].iov_len);
+		if (r > (ssize_t)iov[0].iov_len)
+			memcpy(out + iov[0].iov_len, b, r - iov[0].iov_len);
+		if (!ts_match(out, got, r)) {
+			CHECK(0, "bytes %u..%zd out of order", got, got + r);
+			bad = 1;
+		}
+		got += r;
+	}
+	while (!bad && (r = exa_stream_read(&t.r, iov, 1, 0)) > 0)
+		got += r;
+	CHECK(got == sent, "sent %u got %u", sent, got);
+	CHECK(exa_stream_used(&t.r) == 0, "left %u", exa_stream_used(&t.r));
+
+	/* a consumer index the producer cannot have left */
+	ts_put(&t, sent, 100);
+	*t.consumer -= 5000;
+	r = exa_stream_read(&t.r, iov, 2, 0);
+	CHECK(r == -EUCLEAN, "corrupt index: %zd", r);
+	CHECK(exa_ring_ready(&t.r) == -EUCLEAN, "corrupt ring ready");
+	CHECK(exa_stream_used(&t.r) == 0, "corrupt ring has bytes");
+	printf("# stream bytes: %u through a 4 KiB ring\n", got);
+	tr_free(&t);
+}
+
 static const struct {
 	const char *name;
 	void (*fn)(void);
@@ -722,6 +850,8 @@ static const struct {
 	{ "random stream across the 2^32 index wrap", test_stream },
 	{ "corrupt consumer index and records", test_corrupt },
 	{ "concurrent consumers (compare-and-swap)", test_threads },
+	{ "TCP stream ring: order, wrap, peek, corrupt index",
+	  test_stream_bytes },
 };
 
 int main(void)
