@@ -42,15 +42,18 @@ static u32 exasock_tcp_pending(const struct sock *tsk)
 }
 
 /*
- * Recompute the shared flags from the twin. The caller holds the twin's
- * socket lock, or accepts a momentary answer (poll and the callbacks
- * fix it up on the next event).
+ * Recompute the shared flags from the twin. Callers race (a listener's
+ * callback runs without the twin's lock), so the look and the store are
+ * done under the ring's producer_lock, which TCP does not otherwise use:
+ * the last to store has looked last.
  */
 void exasock_tcp_sync_flags(struct exasock_sock *esk, struct sock *tsk)
 {
 	atomic_t *flags = &esk->rx.shared->flags;
 	u32 set = 0;
 	bool pending;
+
+	spin_lock_bh(&esk->rx.producer_lock);
 
 	/* A listener's "bytes" are connections to accept: the flag sends
 	 * the library's poll and accept to the kernel.
@@ -71,6 +74,7 @@ void exasock_tcp_sync_flags(struct exasock_sock *esk, struct sock *tsk)
 	atomic_andnot(~set & (EXASOCK_RING_F_NATIVE_PENDING |
 			      EXASOCK_RING_F_ERROR | EXASOCK_RING_F_SHUTDOWN),
 		      flags);
+	spin_unlock_bh(&esk->rx.producer_lock);
 }
 
 static int exasock_tcp_actor(read_descriptor_t *desc, struct sk_buff *skb,
