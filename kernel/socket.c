@@ -604,7 +604,8 @@ static struct socket *exasock_sync_twin(struct socket *sock)
 	if (exasock_is_tcp(exasock_sk(sock->sk)) &&
 	    ka != sock_flag(tsk, SOCK_KEEPOPEN)) {
 		lock_sock(tsk);
-		tcp_set_keepalive(tsk, ka);
+		if (tsk->sk_prot->keepalive)	/* tcp_set_keepalive() */
+			tsk->sk_prot->keepalive(tsk, ka);
 		sock_valbool_flag(tsk, SOCK_KEEPOPEN, ka);
 		release_sock(tsk);
 	}
