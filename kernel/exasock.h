@@ -113,6 +113,7 @@ struct exasock_sock {
 	void (*twin_state_change)(struct sock *sk);
 
 	u64 id;
+	int twin_err;			/* TCP: the twin's error sk_err mirrors */
 	bool no_accel;
 	bool accelerated;		/* set once, with release ordering */
 	struct exasock_ring rx;
@@ -192,6 +193,8 @@ void exasock_tcp_fill(struct exasock_sock *esk, struct sock *tsk);
 int exasock_tcp_recvmsg(struct exasock_sock *esk, struct socket *twin,
 			struct msghdr *msg, size_t len, int flags);
 int exasock_tcp_inq(struct exasock_sock *esk, struct sock *tsk);
+void exasock_tcp_mirror_err(struct exasock_sock *esk, struct sock *tsk);
+void exasock_tcp_reconcile_err(struct exasock_sock *esk, struct sock *tsk);
 void exasock_tcp_release(struct exasock_sock *esk, struct sock *tsk);
 void exasock_tcp_accelerated(struct exasock_sock *esk);
 int exasock_tcp_accept(struct socket *sock, struct socket *newsock,

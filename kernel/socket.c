@@ -378,10 +378,12 @@ static void exasock_twin_error_report(struct sock *tsk)
 	esk = rcu_dereference_sk_user_data(tsk);
 	if (likely(esk)) {
 		esk->twin_error_report(tsk);
-		if (exasock_is_tcp(esk))
+		if (exasock_is_tcp(esk)) {
+			exasock_tcp_mirror_err(esk, tsk);
 			err = -READ_ONCE(tsk->sk_err);
-		else
+		} else {
 			err = sock_error(tsk);
+		}
 		if (err) {
 			WRITE_ONCE(esk->sk.sk_err, -err);
 			exasock_twin_set_flags(esk, EXASOCK_RING_F_ERROR);
@@ -670,6 +672,8 @@ static int exasock_connect(struct socket *sock, struct sockaddr *uaddr,
 	if (!twin)
 		return -EBADFD;
 	err = twin->ops->connect(twin, uaddr, addr_len, flags);
+	if (exasock_is_tcp(exasock_sk(sock->sk)))
+		exasock_tcp_reconcile_err(exasock_sk(sock->sk), twin->sk);
 	/* A TCP connect in progress has its addresses: accelerate now. */
 	if (!err || (exasock_is_tcp(exasock_sk(sock->sk)) &&
 		     (err == -EINPROGRESS || err == -EALREADY))) {
@@ -788,7 +792,10 @@ static int exasock_sendmsg(struct socket *sock, struct msghdr *msg,
 			return len;
 		}
 		exasock_sync_twin(sock);
-		return twin->ops->sendmsg(twin, msg, len);
+		exasock_tcp_reconcile_err(esk, twin->sk);
+		err = twin->ops->sendmsg(twin, msg, len);
+		exasock_tcp_reconcile_err(esk, twin->sk);
+		return err;
 	}
 	accelerated = exasock_accelerated(esk);
 	if (accelerated && READ_ONCE(esk->lport)) {
@@ -825,6 +832,8 @@ static __poll_t exasock_poll(struct file *file, struct socket *sock,
 	sock_poll_wait(file, sock, wait);
 	if (!twin)
 		return EPOLLERR;
+	if (exasock_is_tcp(esk))
+		exasock_tcp_reconcile_err(esk, twin->sk);
 
 	mask = twin->ops->poll(twin->file, twin, NULL);
 	if (READ_ONCE(sk->sk_err))

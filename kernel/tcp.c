@@ -185,13 +185,53 @@ static int exasock_tcp_wait(struct exasock_sock *esk, struct sock *tsk,
 	return err;
 }
 
+/*
+ * A TCP error lives in two places: on the twin, where its own connect()
+ * and tcp_sendmsg() report (and clear) it, and on the exasock socket,
+ * where SO_ERROR reads (and clears) it. Linux reports an error once, so
+ * whichever side takes it, the other copy goes too.
+ */
+
+/* The twin's error callback: copy its error. */
+void exasock_tcp_mirror_err(struct exasock_sock *esk, struct sock *tsk)
+{
+	int err = READ_ONCE(tsk->sk_err);
+
+	WRITE_ONCE(esk->twin_err, err);
+	WRITE_ONCE(esk->sk.sk_err, err);
+}
+
+/* Before and after each operation: drop the copy of an error taken on
+ * the other side. Only the error mirrored is cleared, never a newer one.
+ */
+void exasock_tcp_reconcile_err(struct exasock_sock *esk, struct sock *tsk)
+{
+	int err = READ_ONCE(esk->twin_err);
+
+	if (likely(!err))
+		return;
+	if (!READ_ONCE(esk->sk.sk_err))		/* SO_ERROR took it */
+		cmpxchg(&tsk->sk_err, err, 0);
+	else if (!READ_ONCE(tsk->sk_err))	/* connect/send took it */
+		cmpxchg(&esk->sk.sk_err, err, 0);
+	else
+		return;
+	cmpxchg(&esk->twin_err, err, 0);
+	if (exasock_accelerated(esk))
+		exasock_tcp_sync_flags(esk, tsk);
+}
+
 /* The twin's error, taken (as tcp_recvmsg() would) from both sockets. */
 static int exasock_tcp_error(struct exasock_sock *esk, struct sock *tsk)
 {
-	int err = sock_error(tsk);
+	int err;
 
-	if (err)
+	exasock_tcp_reconcile_err(esk, tsk);
+	err = sock_error(tsk);
+	if (err) {
+		WRITE_ONCE(esk->twin_err, 0);
 		WRITE_ONCE(esk->sk.sk_err, 0);
+	}
 	return err;
 }
 
