@@ -53,6 +53,7 @@ struct exasock_ring_shared {
 
 struct exasock_ring_user {
 	u32 consumer ____cacheline_aligned;
+	u32 waiting ____cacheline_aligned;	/* stream: spinning readers */
 };
 
 struct exasock_ring {
@@ -190,6 +191,7 @@ extern atomic_t exasock_live_socks;
 
 void exasock_tcp_sync_flags(struct exasock_sock *esk, struct sock *tsk);
 void exasock_tcp_fill(struct exasock_sock *esk, struct sock *tsk);
+void exasock_tcp_data_ready(struct exasock_sock *esk, struct sock *tsk);
 int exasock_tcp_recvmsg(struct exasock_sock *esk, struct socket *twin,
 			struct msghdr *msg, size_t len, int flags);
 int exasock_tcp_inq(struct exasock_sock *esk, struct sock *tsk);

@@ -418,6 +418,7 @@ void exasock_ring_fill_info(const struct exasock_ring *ring,
 	info->rx_flags = offsetof(struct exasock_ring_shared, flags);
 	info->rx_data = EXASOCK_RING_HDR_LEN;
 	info->rx_consumer = offsetof(struct exasock_ring_user, consumer);
+	info->rx_waiting = offsetof(struct exasock_ring_user, waiting);
 }
 
 /**

@@ -315,7 +315,7 @@ static void exasock_twin_data_ready(struct sock *tsk)
 	if (likely(esk)) {
 		esk->twin_data_ready(tsk);
 		if (exasock_is_tcp(esk))
-			exasock_tcp_fill(esk, tsk);	/* the twin is locked */
+			exasock_tcp_data_ready(esk, tsk); /* the twin is locked */
 		else
 			exasock_twin_set_flags(esk,
 					       EXASOCK_RING_F_NATIVE_PENDING);

@@ -11,14 +11,16 @@
  *
  * What exasock adds is the receive side. Each time the twin has new
  * in-order bytes (its data_ready callback, run under the twin's socket
- * lock), they are moved into the socket's stream ring, which the process
- * has mapped and reads without system calls. The ring is bounded: what
- * does not fit stays in the twin's receive queue, where it counts
- * against the window the twin advertises, so a slow reader closes the
- * window exactly as with the kernel's own sockets. The shared flag
- * EXASOCK_RING_F_NATIVE_PENDING then tells the library to ask for more
- * (any recvmsg() on the socket moves bytes on, and sends the window
- * update the reader made room for).
+ * lock) while a reader spins on the socket, they are moved into the
+ * socket's stream ring, which the process has mapped and reads without
+ * system calls. When nobody spins (the reader is busy, or copying a bulk
+ * transfer) the bytes stay in the twin's receive queue, and the shared
+ * flag EXASOCK_RING_F_NATIVE_PENDING sends the next read to recvmsg()
+ * here, which copies them straight to the reader: one copy, on the
+ * reader's CPU, as the kernel's own sockets do. Either way the bytes not
+ * yet read count against the window the twin advertises, so a slow
+ * reader closes the window exactly as with the kernel's own sockets.
+ * The ring is bounded: what does not fit stays with the twin too.
  *
  * Sends go to the twin's tcp_sendmsg(): segmentation, congestion control
  * and retransmission need the kernel's send queue.
@@ -145,6 +147,65 @@ flags:
 	exasock_tcp_sync_flags(esk, tsk);
 }
 
+/*
+ * The twin's data_ready: fill the ring for a reader that spins on it;
+ * otherwise leave the bytes with the twin and raise NATIVE_PENDING.
+ * Called with the twin locked (not for a listener: see above).
+ */
+void exasock_tcp_data_ready(struct exasock_sock *esk, struct sock *tsk)
+{
+	if (!exasock_accelerated(esk))
+		return;
+	if (tsk->sk_state != TCP_LISTEN && READ_ONCE(esk->rx.user->waiting))
+		exasock_tcp_fill(esk, tsk);
+	else
+		exasock_tcp_sync_flags(esk, tsk);
+}
+
+static int exasock_tcp_user_actor(read_descriptor_t *desc,
+				  struct sk_buff *skb, unsigned int offset,
+				  size_t len)
+{
+	struct msghdr *msg = desc->arg.data;
+	size_t n = min_t(size_t, len, desc->count);
+
+	if (!n)
+		return 0;
+	if (skb_copy_datagram_msg(skb, offset, msg, n))
+		return -EFAULT;
+	desc->count -= n;
+	return n;
+}
+
+/*
+ * The ring is empty and the twin holds bytes: copy them straight to the
+ * caller. The ring is checked under the twin's lock, which keeps its
+ * producer out, so no byte can slip into the ring ahead of ours. With
+ * MSG_PEEK the bytes go to the ring instead, for the caller to peek at.
+ * Return: bytes copied (0: look at the ring again), or -EFAULT.
+ */
+static int exasock_tcp_read_direct(struct exasock_sock *esk,
+				   struct sock *tsk, struct msghdr *msg,
+				   size_t len, int flags)
+{
+	read_descriptor_t desc = { .arg.data = msg, .count = len };
+	int n = 0;
+
+	lock_sock(tsk);
+	if (flags & MSG_PEEK) {
+		exasock_tcp_fill(esk, tsk);
+	} else if (exasock_ring_empty(&esk->rx)) {
+		exasock_tcp_skip_urg(tsk);
+		n = tcp_read_sock(tsk, &desc, exasock_tcp_user_actor);
+		exasock_tcp_skip_urg(tsk);
+		exasock_tcp_sync_flags(esk, tsk);
+	}
+	release_sock(tsk);
+	if (n > 0)
+		exasock_sock_stat_add(esk, EXASOCK_STAT_RX_NATIVE, n);
+	return n == -EFAULT ? -EFAULT : max(n, 0);
+}
+
 /* Process context: fill under the twin's lock. */
 static void exasock_tcp_refill(struct exasock_sock *esk, struct sock *tsk)
 {
@@ -259,9 +320,10 @@ int exasock_tcp_recvmsg(struct exasock_sock *esk, struct socket *twin,
 
 	timeo = sock_rcvtimeo(&esk->sk, flags & MSG_DONTWAIT);
 	target = sock_rcvlowat(&esk->sk, flags & MSG_WAITALL, len);
-	exasock_tcp_refill(esk, tsk);
-	if (!len)
+	if (!len) {
+		exasock_tcp_refill(esk, tsk);	/* a nudge: fill the ring */
 		return 0;
+	}
 
 	for (;;) {
 		n = exasock_stream_read(&esk->rx, msg, len - copied, flags,
@@ -272,20 +334,23 @@ int exasock_tcp_recvmsg(struct exasock_sock *esk, struct socket *twin,
 		}
 		if (n > 0) {
 			copied += n;
-			/* Room was made: let the twin move on (and open its
-			 * window) if it was waiting for it.
-			 */
-			if (exasock_tcp_pending(tsk))
-				exasock_tcp_refill(esk, tsk);
 			if (copied >= target || (flags & MSG_PEEK))
 				break;
 			continue;
 		}
 
-		/* The ring is empty: is there more to come? */
+		/* The ring is empty: the twin's bytes come next. */
 		if (exasock_tcp_pending(tsk)) {
-			exasock_tcp_refill(esk, tsk);
-			if (!exasock_ring_empty(&esk->rx))
+			n = exasock_tcp_read_direct(esk, tsk, msg,
+						    len - copied, flags);
+			if (n < 0) {
+				err = copied ? 0 : n;
+				break;
+			}
+			copied += n;
+			if (copied && (copied >= target || (flags & MSG_PEEK)))
+				break;
+			if (n || !exasock_ring_empty(&esk->rx))
 				continue;
 		}
 		if (copied) {
@@ -313,6 +378,7 @@ int exasock_tcp_recvmsg(struct exasock_sock *esk, struct socket *twin,
 				err = 0;
 			break;
 		}
+		cond_resched();
 	}
 	if (resets)
 		exasock_sock_stat_add(esk, EXASOCK_STAT_RX_RING_RESET, resets);
@@ -425,7 +491,9 @@ void exasock_tcp_stats(struct sock *tsk, u64 out[__EXASOCK_STAT_MAX])
 	const struct tcp_sock *tp = tcp_sk(tsk);
 
 	out[EXASOCK_STAT_TCP_BYTES_RECEIVED] = READ_ONCE(tp->bytes_received);
-	out[EXASOCK_STAT_TCP_BYTES_DELIVERED] = out[EXASOCK_STAT_RX_BYTES];
+	/* into the ring, and straight from the twin */
+	out[EXASOCK_STAT_TCP_BYTES_DELIVERED] = out[EXASOCK_STAT_RX_BYTES] +
+						out[EXASOCK_STAT_RX_NATIVE];
 	out[EXASOCK_STAT_TCP_BYTES_SENT] = READ_ONCE(tp->bytes_sent);
 	out[EXASOCK_STAT_TCP_BYTES_ACKED] = READ_ONCE(tp->bytes_acked);
 	out[EXASOCK_STAT_TCP_RETRANS_SEGS] = READ_ONCE(tp->total_retrans);

@@ -141,6 +141,15 @@ static void exa_ns_ts(int64_t ns, struct timespec *ts)
 typedef int (*exa_real_fn)(void *ctx, int64_t timeout_ns);
 typedef int (*exa_answer_fn)(void *ctx, struct exa_accset *as);
 
+/* Tell the kernel we spin on these rings (TCP: it fills them at once). */
+static void exa_accset_spinning(struct exa_accset *as, int on)
+{
+	int i;
+
+	for (i = 0; i < as->n; i++)
+		exa_ring_spinning(&as->acc[i].s->ring, on);
+}
+
 static int exa_wait(struct exa_accset *as, int64_t timeout_ns,
 		    exa_real_fn real, exa_answer_fn answer, void *ctx)
 {
@@ -172,18 +181,25 @@ static int exa_wait(struct exa_accset *as, int64_t timeout_ns,
 	}
 
 	exa_spin_init(&sp, deadline, 0);
+	exa_accset_spinning(as, 1);
+	r = 0;
 	while (exa_spin_more(&sp)) {
 		ready = exa_accset_check(as);
-		if (ready == 1 && !as->other && answer)
-			return answer(ctx, as);
+		if (ready == 1 && !as->other && answer) {
+			r = answer(ctx, as);
+			break;
+		}
 		if (ready || (as->other && !(++k % EXA_POLL_OTHER_EVERY))) {
 			r = real(ctx, 0);
 			if (r)
-				return r;
+				break;
 			if (ready)
 				exa_accset_calm(as, !answer);
 		}
 	}
+	exa_accset_spinning(as, 0);
+	if (r)
+		return r;
 	if (sp.intr)
 		return -EINTR;
 	if (deadline < 0)

@@ -90,22 +90,13 @@ static ssize_t exa_stream_kernel(int fd, struct msghdr *msg, size_t got,
 }
 
 /*
- * Bytes were taken from the ring: if the kernel holds more that did not
- * fit, and there is room now, have it moved on. That also sends the
- * window update the reader made room for.
- */
-static void exa_stream_nudge(int fd, struct exa_sock *s)
-{
-	if ((exa_ring_kflags(&s->ring) & EXASOCK_RING_F_NATIVE_PENDING) &&
-	    exa_stream_used(&s->ring) <= s->ring.size / 2)
-		REAL(recvfrom)(fd, NULL, 0, MSG_DONTWAIT, NULL, NULL);
-}
-
-/*
  * recvmsg(2) on an accelerated TCP socket. Bytes come from the ring with
  * no system call. The kernel is asked when the ring is empty and its
  * flags say why (bytes it holds, end of stream, an error), and to block;
- * it reads the ring first, so the order of the stream is kept.
+ * it reads the ring first, so the order of the stream is kept. While we
+ * spin, the kernel copies new bytes into the ring as they come; while we
+ * do not (a reader busy elsewhere, a bulk transfer), they wait with the
+ * twin and the kernel's recvmsg copies them straight to the caller.
  */
 static ssize_t exa_stream_recvmsg(int fd, struct exa_sock *s,
 				  struct msghdr *msg, int flags)
@@ -143,8 +134,6 @@ static ssize_t exa_stream_recvmsg(int fd, struct exa_sock *s,
 		}
 		if (likely(r > 0)) {
 			got += r;
-			if (!peek)
-				exa_stream_nudge(fd, s);
 			if (got >= target || peek)
 				break;
 			continue;
@@ -173,14 +162,18 @@ static ssize_t exa_stream_recvmsg(int fd, struct exa_sock *s,
 			exa_spin_init(&sp, -1, 1);
 			spinning = 1;
 		}
+		exa_ring_spinning(&s->ring, 1);
 		while (!exa_ring_maybe_ready(&s->ring) &&
 		       !(exa_ring_kflags(&s->ring) & EXA_RING_KFLAGS_ANY)) {
-			if (!exa_spin_more(&sp)) {
-				if (sp.intr)
-					return got ? (ssize_t)got : -EINTR;
-				return exa_stream_kernel(fd, msg, got, flags);
-			}
+			if (!exa_spin_more(&sp))
+				break;
 		}
+		exa_ring_spinning(&s->ring, 0);
+		if (sp.intr)
+			return got ? (ssize_t)got : -EINTR;
+		if (!exa_ring_maybe_ready(&s->ring) &&
+		    !(exa_ring_kflags(&s->ring) & EXA_RING_KFLAGS_ANY))
+			return exa_stream_kernel(fd, msg, got, flags);
 	}
 	msg->msg_namelen = 0;
 	msg->msg_controllen = 0;

@@ -66,6 +66,10 @@ void exa_ring_init(struct exa_ring *r, const struct exasock_mmap_info *mi,
 	r->size = mi->rx_size;
 	r->align = mi->rx_align;
 	r->stream = mi->rx_kind == EXASOCK_RING_STREAM;
+	r->waiting = NULL;
+	if (r->stream && u32_fits(mi->rx_waiting, mi->rx_user_len))
+		r->waiting = (uint32_t *)((unsigned char *)user_map +
+					  mi->rx_waiting);
 }
 
 static uint32_t rec_len(const struct exa_ring *r, uint32_t payload)

@@ -27,6 +27,7 @@ struct exa_ring {
 	uint32_t size;			/* data bytes, a power of two */
 	uint32_t align;			/* record alignment, a power of two */
 	int stream;			/* TCP: bytes, no records */
+	uint32_t *waiting;		/* stream: spinning readers, or NULL */
 };
 
 /* Control messages exa_ring_recvmsg() builds from the record header,
@@ -50,6 +51,16 @@ int exa_ring_check_info(const struct exasock_mmap_info *mi, size_t mi_len);
  */
 void exa_ring_init(struct exa_ring *r, const struct exasock_mmap_info *mi,
 		   const void *ring_map, void *user_map);
+
+/* exa_ring_spinning - tell the kernel a reader spins on this (stream)
+ * ring (@on 1) or stopped (@on 0): it then copies new bytes in at once.
+ */
+static inline void exa_ring_spinning(struct exa_ring *r, int on)
+{
+	if (r->waiting)
+		__atomic_add_fetch(r->waiting, on ? 1 : (uint32_t)-1,
+				   __ATOMIC_SEQ_CST);
+}
 
 static inline uint32_t exa_ring_kflags(const struct exa_ring *r)
 {

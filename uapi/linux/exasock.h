@@ -162,6 +162,15 @@ struct exasock_rx_entry {
 #define EXASOCK_RING_F_ERROR		(1U << 1) /* so_error is set */
 #define EXASOCK_RING_F_SHUTDOWN		(1U << 2) /* no more data will come */
 
+/*
+ * The user map also holds "waiting", which consumers raise (an atomic
+ * count) while they spin on an empty stream ring. It is a hint: while
+ * it is zero the kernel leaves a TCP socket's new bytes with the twin
+ * (NATIVE_PENDING), for the next recvmsg() to copy straight to the
+ * reader, one copy on the reader's CPU; while it is not, it copies them
+ * into the ring as they arrive.
+ */
+
 /* struct exasock_mmap_info.rx_kind */
 #define EXASOCK_RING_DGRAM		0	/* records, one per datagram */
 #define EXASOCK_RING_STREAM		1	/* the bytes of a TCP stream */
@@ -177,6 +186,7 @@ struct exasock_mmap_info {
 	__u64 rx_consumer;	/* offset of __u32 consumer in the user map */
 	__u32 rx_kind;		/* EXASOCK_RING_DGRAM or EXASOCK_RING_STREAM */
 	__u32 rx_reserved;
+	__u64 rx_waiting;	/* offset of __u32 waiting in the user map */
 };
 
 /*
