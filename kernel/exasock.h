@@ -115,6 +115,7 @@ struct exasock_sock {
 
 	u64 id;
 	int twin_err;			/* TCP: the twin's error sk_err mirrors */
+	atomic_t sleepers;		/* TCP: readers asleep in recvmsg */
 	bool no_accel;
 	bool accelerated;		/* set once, with release ordering */
 	struct exasock_ring rx;

@@ -156,7 +156,9 @@ void exasock_tcp_data_ready(struct exasock_sock *esk, struct sock *tsk)
 {
 	if (!exasock_accelerated(esk))
 		return;
-	if (tsk->sk_state != TCP_LISTEN && READ_ONCE(esk->rx.user->waiting))
+	if (tsk->sk_state != TCP_LISTEN &&
+	    (READ_ONCE(esk->rx.user->waiting) ||
+	     atomic_read(&esk->sleepers)))
 		exasock_tcp_fill(esk, tsk);
 	else
 		exasock_tcp_sync_flags(esk, tsk);
@@ -230,6 +232,10 @@ static int exasock_tcp_wait(struct exasock_sock *esk, struct sock *tsk,
 	struct sock *sk = &esk->sk;
 	int err = 0;
 
+	/* A sleeper, like a spinner, gets its bytes in the ring at once:
+	 * woken, it only has to copy them out.
+	 */
+	atomic_inc(&esk->sleepers);
 	add_wait_queue(sk_sleep(sk), &wait);
 	while (!exasock_tcp_readable(esk, tsk)) {
 		if (!*timeo) {
@@ -243,6 +249,7 @@ static int exasock_tcp_wait(struct exasock_sock *esk, struct sock *tsk,
 		*timeo = wait_woken(&wait, TASK_INTERRUPTIBLE, *timeo);
 	}
 	remove_wait_queue(sk_sleep(sk), &wait);
+	atomic_dec(&esk->sleepers);
 	return err;
 }
 
