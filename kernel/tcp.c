@@ -103,7 +103,11 @@ static void exasock_tcp_skip_urg(struct sock *tsk)
 
 	if (likely(!tp->urg_data))
 		return;
-	if (tp->urg_seq == tp->copied_seq) {
+	/* At the urgent byte, and it has come (else there is nothing to
+	 * step over yet).
+	 */
+	if ((tp->urg_data & TCP_URG_VALID) && tp->urg_seq == tp->copied_seq &&
+	    before(tp->copied_seq, tp->rcv_nxt)) {
 		if (!sock_flag(tsk, SOCK_URGINLINE)) {
 			WRITE_ONCE(tp->copied_seq, tp->copied_seq + 1);
 			return;
