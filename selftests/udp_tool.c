@@ -47,6 +47,7 @@
 #include <linux/exasock.h>
 
 #include "payload.h"
+#include "sock_util.h"
 
 #define MAX_DGRAM	65536
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
@@ -91,50 +92,6 @@ static void on_alarm(int sig)
 	if (write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0)
 		_exit(1);
 	_exit(1);
-}
-
-static int parse_addr(const char *s, struct sockaddr_in *sin)
-{
-	char host[64], *colon;
-
-	if (snprintf(host, sizeof(host), "%s", s) >= (int)sizeof(host))
-		return -1;
-	colon = strrchr(host, ':');
-	if (!colon)
-		return -1;
-	*colon = '\0';
-	memset(sin, 0, sizeof(*sin));
-	sin->sin_family = AF_INET;
-	sin->sin_port = htons(atoi(colon + 1));
-	if (!*host || !strcmp(host, "*"))
-		sin->sin_addr.s_addr = htonl(INADDR_ANY);
-	else if (inet_pton(AF_INET, host, &sin->sin_addr) != 1)
-		return -1;
-	return 0;
-}
-
-static const char *fmt_addr(const struct sockaddr_in *sin)
-{
-	static char buf[2][32];
-	static int i;
-	char a[INET_ADDRSTRLEN];
-
-	i ^= 1;
-	inet_ntop(AF_INET, &sin->sin_addr, a, sizeof(a));
-	snprintf(buf[i], sizeof(buf[i]), "%s:%u", a, ntohs(sin->sin_port));
-	return buf[i];
-}
-
-/* 1 accelerated, 0 native; asked with a raw system call. */
-static int is_accelerated(int fd)
-{
-	socklen_t len = sizeof(int);
-	int val = 0;
-
-	if (syscall(SYS_getsockopt, fd, SOL_EXASOCK, SO_EXA_ACCELERATED,
-		    &val, &len) < 0)
-		return 0;
-	return !!val;
 }
 
 static int check_accel(int fd)

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers shared by the selftest programs (udp_tool, tcp_tool): address
+ * parsing and printing, and what kind of socket an fd is.
+ */
+#ifndef EXASOCK_SELFTESTS_SOCK_UTIL_H
+#define EXASOCK_SELFTESTS_SOCK_UTIL_H
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <linux/exasock.h>
+
+/* "ADDR:PORT" ("*" or nothing for INADDR_ANY) into @sin; 0 or -1. */
+static inline int parse_addr(const char *s, struct sockaddr_in *sin)
+{
+	char host[64], *colon;
+
+	if (snprintf(host, sizeof(host), "%s", s) >= (int)sizeof(host))
+		return -1;
+	colon = strrchr(host, ':');
+	if (!colon)
+		return -1;
+	*colon = '\0';
+	memset(sin, 0, sizeof(*sin));
+	sin->sin_family = AF_INET;
+	sin->sin_port = htons(atoi(colon + 1));
+	if (!*host || !strcmp(host, "*"))
+		sin->sin_addr.s_addr = htonl(INADDR_ANY);
+	else if (inet_pton(AF_INET, host, &sin->sin_addr) != 1)
+		return -1;
+	return 0;
+}
+
+/* "ADDR:PORT"; two calls may be used in one printf. */
+static inline const char *fmt_addr(const struct sockaddr_in *sin)
+{
+	static char buf[2][32];
+	static int i;
+	char a[INET_ADDRSTRLEN];
+
+	i ^= 1;
+	inet_ntop(AF_INET, &sin->sin_addr, a, sizeof(a));
+	snprintf(buf[i], sizeof(buf[i]), "%s:%u", a, ntohs(sin->sin_port));
+	return buf[i];
+}
+
+/* 1 accelerated, 0 native; asked with a raw system call. */
+static inline int is_accelerated(int fd)
+{
+	socklen_t len = sizeof(int);
+	int val = 0;
+
+	if (syscall(SYS_getsockopt, fd, SOL_EXASOCK, SO_EXA_ACCELERATED,
+		    &val, &len) < 0)
+		return 0;
+	return !!val;
+}
+
+#endif /* EXASOCK_SELFTESTS_SOCK_UTIL_H */
