@@ -43,13 +43,12 @@ demo: deps
 	@$(MAKE) --no-print-directory all >/dev/null
 	@$(TOP)/util/exasock-vm -- $(TOP)/util/demo
 
-# idle=poll: a vCPU waiting for a wakeup keeps its host thread, so host
-# scheduling noise stays out of the figures (both stacks alike).
+# --bench: a guest booted for measuring, not debugging (util/exasock-vm).
 BENCH_OUT ?= $(TOP)/selftests/build/bench
 bench: deps
 	@$(MAKE) --no-print-directory all >/dev/null
 	@mkdir -p $(BENCH_OUT)
-	@EXASOCK_VM_APPEND=idle=poll $(TOP)/util/exasock-vm --out $(BENCH_OUT) \
+	@$(TOP)/util/exasock-vm --bench --out $(BENCH_OUT) \
 		-- $(TOP)/selftests/bench.sh
 	@echo "figures kept in $(BENCH_OUT)/bench.txt"
 

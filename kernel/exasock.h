@@ -166,6 +166,7 @@ void exasock_socket_exit(void);
 struct exasock_sock *exasock_udp_lookup(struct net *net, __be32 saddr,
 					__be16 sport, __be32 daddr,
 					__be16 dport, int ifindex);
+bool exasock_tcp_twin_accelerated(struct sock *tsk);
 int exasock_udp_deliver_mc(struct net *net, const struct iphdr *iph,
 			   const struct udphdr *uh, int ifindex,
 			   int (*deliver)(struct exasock_sock *esk, void *arg),
@@ -214,6 +215,9 @@ int exasock_udp_sendmsg(struct exasock_sock *esk, struct msghdr *msg,
 void exasock_tx_cache_release(struct exasock_tx_cache *tx);
 bool exasock_route_attached(struct net *net, __be32 daddr, __be32 saddr,
 			    int oif);
+int exasock_tx_init(void);
+void exasock_tcp_tx_take(struct sock *tsk);
+void exasock_tcp_tx_give_back(struct sock *tsk);
 
 /* ---- rx.c: receive demultiplexing --------------------------------------- */
 

@@ -20,6 +20,9 @@ static int __init exasock_init(void)
 	err = exasock_counters_init(&exasock_stats);
 	if (err)
 		return err;
+	err = exasock_tx_init();
+	if (err)
+		goto free_counters;
 	err = exasock_socket_init(family);
 	if (err) {
 		pr_err("exasock: cannot register socket family %d: %d\n",

@@ -1,23 +1,66 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Receive demultiplexing. The rx_handler of each attached interface sees
- * every frame before the IP stack. A UDP datagram for an accelerated
- * socket that passes the checks ip_rcv() and udp_rcv() would make is
- * copied into the socket's ring and the frame consumed; everything else
- * is passed on untouched, so the kernel handles (and counts) it exactly
- * as without exasock.
+ * every frame before the IP stack and takes two kinds:
  *
- * The skb is never modified: headers are read with skb_header_pointer()
- * and the payload with skb_copy_bits(), so shared and non-linear skbs
- * need no special care.
+ * - A UDP datagram for an accelerated socket that passes the checks
+ *   ip_rcv() and udp_rcv() would make is copied into the socket's ring.
+ *   The skb is never modified: headers are read with skb_header_pointer()
+ *   and the payload with skb_copy_bits().
+ * - A TCP segment of an accelerated connection in ESTABLISHED, with no
+ *   options but the timestamp, goes straight to the twin's protocol code
+ *   (tcp_v4_do_rcv()) after the checks ip_rcv() and tcp_v4_rcv() would
+ *   make; routing, the netfilter hooks and the second socket lookup are
+ *   skipped. See Documentation/tcp.rst.
+ *
+ * Everything else is passed on untouched, so the kernel handles (and
+ * counts) it exactly as without exasock.
  */
 #include <linux/if_vlan.h>
 #include <linux/inetdevice.h>
 #include <linux/ip.h>
+#include <linux/tcp.h>
 #include <linux/udp.h>
 #include <net/checksum.h>
+#include <net/inet_hashtables.h>
 #include <net/ip.h>
+#include <net/l3mdev.h>
+#include <net/netfilter/nf_conntrack.h>
+#include <net/tcp.h>
+#include <net/xfrm.h>
 #include "exasock.h"
+
+static void exasock_rx_count(struct exasock_iface *ifc, int stat)
+{
+	exasock_count(&ifc->stats, stat);
+	exasock_count(&exasock_stats, stat);
+}
+
+/*
+ * The IPv4 header of @skb, if exasock may take the packet: NULL when it
+ * is the kernel's business (options, fragments), ERR_PTR(-EINVAL) when
+ * malformed (ip_rcv() drops and counts it).
+ */
+static const struct iphdr *exasock_rx_iph(struct sk_buff *skb,
+					  struct iphdr *buf)
+{
+	const struct iphdr *iph;
+	int tot_len;
+
+	iph = skb_header_pointer(skb, 0, sizeof(*buf), buf);
+	if (!iph || iph->version != 4 || iph->ihl < 5)
+		return ERR_PTR(-EINVAL);
+	tot_len = ntohs(iph->tot_len);
+	if (tot_len > skb->len || tot_len < iph->ihl * 4)
+		return ERR_PTR(-EINVAL);
+	if (iph->ihl != 5)
+		return NULL;
+	if (ip_fast_csum(iph, iph->ihl))
+		return ERR_PTR(-EINVAL);
+	if (ip_is_fragment(iph) || ipv4_is_lbcast(iph->daddr))
+		return NULL;
+	return iph;
+}
 
 static bool exasock_udp_csum_ok(struct sk_buff *skb, const struct iphdr *iph,
 				const struct udphdr *uh, int ulen)
@@ -47,8 +90,7 @@ static int exasock_rx_deliver(struct exasock_sock *esk, void *arg)
 			       sizeof(struct iphdr) + sizeof(struct udphdr));
 	if (err) {
 		exasock_sock_stat_add(esk, EXASOCK_STAT_RX_RING_FULL, 1);
-		exasock_count(&ctx->ifc->stats, EXASOCK_STAT_RX_DROPPED);
-		exasock_count(&exasock_stats, EXASOCK_STAT_RX_DROPPED);
+		exasock_rx_count(ctx->ifc, EXASOCK_STAT_RX_DROPPED);
 		return err;
 	}
 	exasock_sock_stat_add(esk, EXASOCK_STAT_RX_PACKETS, 1);
@@ -61,33 +103,17 @@ static int exasock_rx_deliver(struct exasock_sock *esk, void *arg)
  * Returns true when the frame was consumed (delivered or dropped), false
  * when the kernel should have it. Counts which, in @ifc and the module.
  */
-static bool exasock_udp_rx(struct exasock_iface *ifc, struct sk_buff *skb)
+static bool exasock_udp_rx(struct exasock_iface *ifc, struct sk_buff *skb,
+			   const struct iphdr *iph)
 {
 	struct exasock_rx_ctx ctx = { .ifc = ifc, .skb = skb };
 	struct net *net = dev_net(skb->dev);
+	int tot_len = ntohs(iph->tot_len);
 	struct exasock_sock *esk = NULL;
+	bool multicast = ipv4_is_multicast(iph->daddr);
 	const struct udphdr *uh;
-	const struct iphdr *iph;
 	struct udphdr _uh;
-	struct iphdr _iph;
-	int tot_len, ulen;
-	bool multicast;
-
-	iph = skb_header_pointer(skb, 0, sizeof(_iph), &_iph);
-	if (!iph || iph->version != 4 || iph->ihl < 5)
-		goto malformed;
-	tot_len = ntohs(iph->tot_len);
-	if (tot_len > skb->len || tot_len < iph->ihl * 4)
-		goto malformed;
-	/* Options, fragments, other protocols: the kernel's business. */
-	if (iph->ihl != 5)
-		return false;
-	if (ip_fast_csum(iph, iph->ihl))
-		goto malformed;
-	if (ip_is_fragment(iph) || iph->protocol != IPPROTO_UDP ||
-	    ipv4_is_lbcast(iph->daddr))
-		return false;
-	multicast = ipv4_is_multicast(iph->daddr);
+	int ulen;
 
 	uh = skb_header_pointer(skb, sizeof(*iph), sizeof(_uh), &_uh);
 	if (!uh)
@@ -110,8 +136,7 @@ static bool exasock_udp_rx(struct exasock_iface *ifc, struct sk_buff *skb)
 
 	if (!exasock_udp_csum_ok(skb, iph, uh, ulen)) {
 		/* Let udp_rcv() drop it, so the kernel's counters agree. */
-		exasock_count(&ifc->stats, EXASOCK_STAT_RX_BAD_CSUM);
-		exasock_count(&exasock_stats, EXASOCK_STAT_RX_BAD_CSUM);
+		exasock_rx_count(ifc, EXASOCK_STAT_RX_BAD_CSUM);
 		return false;
 	}
 
@@ -134,14 +159,183 @@ static bool exasock_udp_rx(struct exasock_iface *ifc, struct sk_buff *skb)
 		kfree_skb(skb);
 		return true;
 	}
-	exasock_count(&ifc->stats, EXASOCK_STAT_RX_ACCEL);
-	exasock_count(&exasock_stats, EXASOCK_STAT_RX_ACCEL);
+	exasock_rx_count(ifc, EXASOCK_STAT_RX_ACCEL);
 	consume_skb(skb);
 	return true;
 
 malformed:
-	exasock_count(&ifc->stats, EXASOCK_STAT_RX_MALFORMED);
-	exasock_count(&exasock_stats, EXASOCK_STAT_RX_MALFORMED);
+	exasock_rx_count(ifc, EXASOCK_STAT_RX_MALFORMED);
+	return false;
+}
+
+/*
+ * Header prediction, as tcp_rcv_established() does it: no options, or
+ * exactly the aligned timestamp. Anything else (SACK blocks, MD5, bad
+ * lengths) takes the kernel's path, which parses and checks it.
+ */
+static bool exasock_tcp_options_plain(struct sk_buff *skb, int off,
+				      const struct tcphdr *th)
+{
+	__be32 _opt, *opt;
+
+	if (th->doff == 5)
+		return true;
+	if (th->doff != 5 + TCPOLEN_TSTAMP_ALIGNED / 4)
+		return false;
+	opt = skb_header_pointer(skb, off + sizeof(*th), sizeof(_opt), &_opt);
+	return opt && *opt == htonl((TCPOPT_NOP << 24) | (TCPOPT_NOP << 16) |
+				    (TCPOPT_TIMESTAMP << 8) |
+				    TCPOLEN_TIMESTAMP);
+}
+
+/*
+ * Socket features whose checks live in tcp_v4_rcv(): a connection that
+ * uses one is left to it.
+ */
+static bool exasock_tcp_plain_sock(struct net *net, struct sock *tsk,
+				   const struct iphdr *iph)
+{
+	if (iph->ttl < READ_ONCE(inet_sk(tsk)->min_ttl) ||
+	    rcu_access_pointer(tsk->sk_filter))
+		return false;
+#ifdef CONFIG_TCP_MD5SIG
+	if (rcu_access_pointer(tcp_sk(tsk)->md5sig_info))
+		return false;
+#endif
+#ifdef CONFIG_XFRM
+	if (READ_ONCE(net->xfrm.policy_count[XFRM_POLICY_IN]) ||
+	    rcu_access_pointer(tsk->sk_policy[XFRM_POLICY_IN]))
+		return false;
+#endif
+	return true;
+}
+
+static bool exasock_tcp_csum_ok(struct sk_buff *skb, const struct iphdr *iph,
+				int len)
+{
+	__wsum csum;
+
+	if (skb_csum_unnecessary(skb))
+		return true;
+	csum = skb_checksum(skb, sizeof(*iph), len, 0);
+	if (csum_tcpudp_magic(iph->saddr, iph->daddr, len, IPPROTO_TCP, csum))
+		return false;
+	skb->ip_summed = CHECKSUM_UNNECESSARY;
+	return true;
+}
+
+/*
+ * Make @skb what tcp_v4_rcv() hands tcp_v4_do_rcv(): trimmed to the IP
+ * length, data at the TCP header, TCP_SKB_CB filled in (as ip_rcv_core(),
+ * ip_local_deliver_finish() and tcp_v4_fill_cb() do).
+ * Returns false if the skb could not be made so (no memory).
+ */
+static bool exasock_tcp_skb_prepare(struct sk_buff *skb, int tot_len)
+{
+	const struct tcphdr *th;
+	const struct iphdr *iph;
+
+	if (pskb_trim_rcsum(skb, tot_len) ||
+	    !pskb_may_pull(skb, sizeof(*iph) + sizeof(*th)))
+		return false;
+	th = (const struct tcphdr *)(skb->data + sizeof(*iph));
+	if (!pskb_may_pull(skb, sizeof(*iph) + th->doff * 4))
+		return false;
+	skb_reset_network_header(skb);
+	skb_set_transport_header(skb, sizeof(*iph));
+	iph = ip_hdr(skb);
+	th = tcp_hdr(skb);
+
+	skb_clear_delivery_time(skb);
+	__skb_pull(skb, sizeof(*iph));
+
+	memset(&TCP_SKB_CB(skb)->header.h4, 0, sizeof(struct inet_skb_parm));
+	TCP_SKB_CB(skb)->header.h4.iif = skb->skb_iif;
+	TCP_SKB_CB(skb)->seq = ntohl(th->seq);
+	TCP_SKB_CB(skb)->end_seq = TCP_SKB_CB(skb)->seq + th->syn + th->fin +
+				   skb->len - th->doff * 4;
+	TCP_SKB_CB(skb)->ack_seq = ntohl(th->ack_seq);
+	TCP_SKB_CB(skb)->tcp_flags = tcp_flag_byte(th);
+	TCP_SKB_CB(skb)->tcp_tw_isn = 0;
+	TCP_SKB_CB(skb)->ip_dsfield = ipv4_get_dsfield(iph);
+	TCP_SKB_CB(skb)->sacked = 0;
+	TCP_SKB_CB(skb)->has_rxtstamp =
+		skb->tstamp || skb_hwtstamps(skb)->hwtstamp;
+	nf_reset_ct(skb);
+	skb->dev = NULL;	/* TCP uses the space (rbnode) */
+	return true;
+}
+
+/*
+ * A segment of an accelerated TCP connection. Returns true when consumed
+ * (processed or dropped), false when the kernel should have it; *@pskb
+ * may have been replaced by an unshared copy.
+ */
+static bool exasock_tcp_rx(struct exasock_iface *ifc, struct sk_buff **pskb,
+			   const struct iphdr *iph)
+{
+	struct sk_buff *skb = *pskb;
+	struct net *net = dev_net(skb->dev);
+	int tot_len = ntohs(iph->tot_len);
+	const struct tcphdr *th;
+	struct tcphdr _th;
+	struct sock *tsk;
+
+	if (skb->pkt_type != PACKET_HOST || netif_is_l3_slave(skb->dev))
+		return false;
+	th = skb_header_pointer(skb, sizeof(*iph), sizeof(_th), &_th);
+	if (!th || th->doff * 4 < sizeof(*th) ||
+	    th->doff * 4 > tot_len - sizeof(*iph) ||
+	    (tcp_flag_byte(th) & ~TCPHDR_PSH) != TCPHDR_ACK ||
+	    !exasock_tcp_options_plain(skb, sizeof(*iph), th))
+		return false;
+
+	tsk = __inet_lookup_established(net, net->ipv4.tcp_death_row.hashinfo,
+					iph->saddr, th->source, iph->daddr,
+					ntohs(th->dest), skb->skb_iif, 0);
+	if (!tsk)
+		return false;
+	if (!sk_fullsock(tsk) || !exasock_tcp_twin_accelerated(tsk) ||
+	    !exasock_tcp_plain_sock(net, tsk, iph))
+		goto pass;
+	if (!exasock_tcp_csum_ok(skb, iph, tot_len - sizeof(*iph))) {
+		exasock_rx_count(ifc, EXASOCK_STAT_RX_BAD_CSUM);
+		goto pass;	/* tcp_v4_rcv() drops and counts it */
+	}
+
+	skb = skb_share_check(skb, GFP_ATOMIC);
+	*pskb = skb;
+	if (!skb)
+		goto dropped;
+
+	bh_lock_sock_nested(tsk);
+	/* A twin the program holds queues it in its backlog: the kernel's
+	 * path does that, as it does every state but ESTABLISHED.
+	 */
+	if (sock_owned_by_user(tsk) || tsk->sk_state != TCP_ESTABLISHED) {
+		bh_unlock_sock(tsk);
+		goto pass;
+	}
+	if (!exasock_tcp_skb_prepare(skb, tot_len)) {
+		bh_unlock_sock(tsk);
+		kfree_skb(skb);
+		goto dropped;
+	}
+	__TCP_INC_STATS(net, TCP_MIB_INSEGS);
+	sk_incoming_cpu_update(tsk);
+	tcp_segs_in(tcp_sk(tsk), skb);
+	tcp_v4_do_rcv(tsk, skb);
+	bh_unlock_sock(tsk);
+	sock_put(tsk);
+	exasock_rx_count(ifc, EXASOCK_STAT_RX_ACCEL);
+	return true;
+
+dropped:
+	sock_put(tsk);
+	exasock_rx_count(ifc, EXASOCK_STAT_RX_DROPPED);
+	return true;
+pass:
+	sock_gen_put(tsk);
 	return false;
 }
 
@@ -154,18 +348,27 @@ rx_handler_result_t exasock_rx_handler(struct sk_buff **pskb)
 {
 	struct sk_buff *skb = *pskb;
 	struct exasock_iface *ifc = rcu_dereference(skb->dev->rx_handler_data);
+	const struct iphdr *iph;
+	struct iphdr _iph;
+	bool taken = false;
 
-	exasock_count(&ifc->stats, EXASOCK_STAT_RX_FRAMES);
-	exasock_count(&exasock_stats, EXASOCK_STAT_RX_FRAMES);
+	exasock_rx_count(ifc, EXASOCK_STAT_RX_FRAMES);
 
 	if (skb->protocol == htons(ETH_P_IP) &&
 	    (skb->pkt_type == PACKET_HOST ||
 	     skb->pkt_type == PACKET_MULTICAST) &&
-	    !skb_vlan_tag_present(skb) &&
-	    exasock_udp_rx(ifc, skb))
+	    !skb_vlan_tag_present(skb)) {
+		iph = exasock_rx_iph(skb, &_iph);
+		if (IS_ERR(iph))
+			exasock_rx_count(ifc, EXASOCK_STAT_RX_MALFORMED);
+		else if (iph && iph->protocol == IPPROTO_UDP)
+			taken = exasock_udp_rx(ifc, skb, iph);
+		else if (iph && iph->protocol == IPPROTO_TCP)
+			taken = exasock_tcp_rx(ifc, pskb, iph);
+	}
+	if (taken)
 		return RX_HANDLER_CONSUMED;
 
-	exasock_count(&ifc->stats, EXASOCK_STAT_RX_PASS);
-	exasock_count(&exasock_stats, EXASOCK_STAT_RX_PASS);
+	exasock_rx_count(ifc, EXASOCK_STAT_RX_PASS);
 	return RX_HANDLER_PASS;
 }

@@ -396,6 +396,20 @@ static void exasock_twin_error_report(struct sock *tsk)
 	rcu_read_unlock();
 }
 
+/**
+ * exasock_tcp_twin_accelerated - is @tsk the twin of an accelerated
+ * exasock TCP socket? Under RCU.
+ */
+bool exasock_tcp_twin_accelerated(struct sock *tsk)
+{
+	struct exasock_sock *esk;
+
+	if (READ_ONCE(tsk->sk_data_ready) != exasock_twin_data_ready)
+		return false;
+	esk = rcu_dereference_sk_user_data(tsk);
+	return esk && exasock_accelerated(esk);
+}
+
 /*
  * Under the twin's sk_callback_lock. A TCP connection accepted from a
  * listening twin was cloned from it with our callbacks (but, thanks to
@@ -541,6 +555,8 @@ void exasock_update(struct exasock_sock *esk)
 		exasock_rehash(esk);
 	WRITE_ONCE(esk->opt_gen, esk->opt_gen + 1);
 	release_sock(sk);
+	if (exasock_is_tcp(esk) && esk->accelerated)
+		exasock_tcp_tx_take(esk->twin->sk);
 }
 
 /* ---- proto_ops ----------------------------------------------------------- */
@@ -1156,6 +1172,8 @@ static int exasock_listen(struct socket *sock, int backlog)
 
 	if (!twin)
 		return -EBADFD;
+	/* After a failed connect: children must not inherit our af_ops. */
+	exasock_tcp_tx_give_back(twin->sk);
 	err = twin->ops->listen(twin, backlog);
 	if (!err)
 		exasock_update(exasock_sk(sock->sk));

@@ -421,6 +421,7 @@ void exasock_tcp_release(struct exasock_sock *esk, struct sock *tsk)
 		exasock_count(&exasock_stats, EXASOCK_STAT_TCP_UNREAD_RESETS);
 	}
 	release_sock(tsk);
+	exasock_tcp_tx_give_back(tsk);
 	if (exasock_accelerated(esk))
 		atomic_dec(&exasock_tcp_conns);
 }

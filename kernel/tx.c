@@ -1,18 +1,31 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The fast send path: build Ethernet/IPv4/UDP headers from a per-socket
- * cache of route and neighbour, copy the payload once, hand the frame to
- * the device. Anything unusual goes back to the caller as -ENOTSUPP and
- * is sent by the twin, through the kernel's own UDP output, which owns
- * ARP, fragmentation, control messages and error reporting.
+ * The fast send paths.
+ *
+ * UDP: build Ethernet/IPv4/UDP headers from a per-socket cache of route
+ * and neighbour, copy the payload once, hand the frame to the device.
+ * Anything unusual goes back to the caller as -ENOTSUPP and is sent by
+ * the twin, through the kernel's own UDP output, which owns ARP,
+ * fragmentation, control messages and error reporting.
+ *
+ * TCP: the twin's TCP builds each segment; its IP output is exasock's
+ * (the queue_xmit of the twin's inet_connection_sock_af_ops), which adds
+ * IPv4 and Ethernet headers from the socket's cached route and the
+ * neighbour and hands the frame to the device: no netfilter hooks, no
+ * route or neighbour output functions. IP options, a route that is not
+ * an attached interface's, an unresolved neighbour or a segment that
+ * needs fragments take the kernel's ip_queue_xmit().
  */
 #include <linux/etherdevice.h>
 #include <linux/if_ether.h>
 #include <linux/ip.h>
+#include <linux/tcp.h>
 #include <linux/udp.h>
 #include <net/arp.h>
+#include <net/inet_connection_sock.h>
 #include <net/ip.h>
 #include <net/route.h>
+#include <net/tcp.h>
 #include "exasock.h"
 
 /* Flags the fast path implements; any other sends through the twin. */
@@ -280,4 +293,135 @@ out_err:
 out:
 	release_sock(sk);
 	return err;
+}
+
+/* ---- TCP: the twins' IP output ----------------------------------------- */
+
+/* The kernel's IPv4 TCP af_ops (ipv4_specific), and our copy of them. */
+static const struct inet_connection_sock_af_ops *exasock_ipv4_af_ops;
+static struct inet_connection_sock_af_ops exasock_tcp_af_ops;
+
+/*
+ * __ip_queue_xmit() for a connected socket without IP options, then
+ * what ip_finish_output2() does for a resolved neighbour. Under the
+ * twin's socket lock (owner or softirq), like every queue_xmit.
+ */
+static int exasock_tcp_queue_xmit(struct sock *tsk, struct sk_buff *skb,
+				  struct flowi *fl)
+{
+	struct inet_sock *inet = inet_sk(tsk);
+	struct flowi4 *fl4 = &fl->u.ip4;
+	u8 ha[MAX_ADDR_LEN];
+	struct net_device *dev;
+	struct rtable *rt;
+	struct iphdr *iph;
+	unsigned int len;
+	int ttl, err;
+
+	if (rcu_access_pointer(inet->inet_opt) || skb_rtable(skb))
+		goto slow;
+
+	rcu_read_lock();
+	rt = (struct rtable *)__sk_dst_check(tsk, 0);
+	if (!rt || rt->rt_type != RTN_UNICAST || rt->rt_gw_family == AF_INET6)
+		goto slow_unlock;
+	dev = rt->dst.dev;
+	len = sizeof(*iph) + (skb_is_gso(skb) ?
+			      tcp_hdrlen(skb) + skb_shinfo(skb)->gso_size :
+			      skb->len);
+	if (!exasock_dev_attached(dev) || len > dst_mtu(&rt->dst) ||
+	    skb_headroom(skb) < sizeof(*iph) + LL_RESERVED_SPACE(dev))
+		goto slow_unlock;
+	if (!exasock_tx_neigh_ha(dev, rt_nexthop(rt, fl4->daddr), ha)) {
+		exasock_count(&exasock_stats, EXASOCK_STAT_TX_UNRESOLVED);
+		goto slow_unlock;
+	}
+	skb_dst_set_noref(skb, &rt->dst);
+
+	iph = skb_push(skb, sizeof(*iph));
+	skb_reset_network_header(skb);
+	*((__be16 *)iph) = htons((4 << 12) | (5 << 8) | (inet->tos & 0xff));
+	iph->tot_len = htons(skb->len);
+	iph->frag_off = ip_dont_fragment(tsk, &rt->dst) && !skb->ignore_df ?
+			htons(IP_DF) : 0;
+	ttl = READ_ONCE(inet->uc_ttl);
+	iph->ttl = ttl < 0 ? ip4_dst_hoplimit(&rt->dst) : ttl;
+	iph->protocol = IPPROTO_TCP;
+	iph->saddr = fl4->saddr;
+	iph->daddr = fl4->daddr;
+	ip_select_ident_segs(sock_net(tsk), skb, tsk,
+			     skb_shinfo(skb)->gso_segs ?: 1);
+	ip_send_check(iph);
+
+	skb->priority = READ_ONCE(tsk->sk_priority);
+	skb->mark = READ_ONCE(tsk->sk_mark);
+	skb->protocol = htons(ETH_P_IP);
+	skb->dev = dev;
+	if (dev_hard_header(skb, dev, ETH_P_IP, ha, NULL, skb->len) < 0) {
+		rcu_read_unlock();
+		kfree_skb(skb);
+		return -EINVAL;
+	}
+	exasock_count(&exasock_stats, EXASOCK_STAT_TX_FAST);
+	err = dev_queue_xmit(skb);	/* NET_XMIT_* as ip_local_out() */
+	rcu_read_unlock();
+	return err;
+
+slow_unlock:
+	rcu_read_unlock();
+slow:
+	exasock_count(&exasock_stats, EXASOCK_STAT_TX_SLOW);
+	return exasock_ipv4_af_ops->queue_xmit(tsk, skb, fl);
+}
+
+/**
+ * exasock_tcp_tx_take - send @tsk's segments through exasock's IP output
+ *
+ * For a connected twin only: a listener's children would inherit the
+ * af_ops, and could outlive the module. Process context.
+ */
+void exasock_tcp_tx_take(struct sock *tsk)
+{
+	struct inet_connection_sock *icsk = inet_csk(tsk);
+
+	lock_sock(tsk);
+	if (icsk->icsk_af_ops == exasock_ipv4_af_ops &&
+	    tsk->sk_state != TCP_LISTEN && tsk->sk_state != TCP_CLOSE)
+		WRITE_ONCE(icsk->icsk_af_ops, &exasock_tcp_af_ops);
+	release_sock(tsk);
+}
+
+/**
+ * exasock_tcp_tx_give_back - the kernel's IP output again, before the twin
+ * is let go or listens. Every queue_xmit runs under the socket lock, so
+ * none is left in ours once this returns. Process context.
+ */
+void exasock_tcp_tx_give_back(struct sock *tsk)
+{
+	struct inet_connection_sock *icsk = inet_csk(tsk);
+
+	lock_sock(tsk);
+	if (icsk->icsk_af_ops == &exasock_tcp_af_ops)
+		WRITE_ONCE(icsk->icsk_af_ops, exasock_ipv4_af_ops);
+	release_sock(tsk);
+}
+
+/*
+ * ipv4_specific is not exported by every kernel: take it from a TCP
+ * socket of our own.
+ */
+int exasock_tx_init(void)
+{
+	struct socket *sock;
+	int err;
+
+	err = sock_create_kern(&init_net, AF_INET, SOCK_STREAM, IPPROTO_TCP,
+			       &sock);
+	if (err)
+		return err;
+	exasock_ipv4_af_ops = inet_csk(sock->sk)->icsk_af_ops;
+	sock_release(sock);
+	exasock_tcp_af_ops = *exasock_ipv4_af_ops;
+	exasock_tcp_af_ops.queue_xmit = exasock_tcp_queue_xmit;
+	return 0;
 }

@@ -368,7 +368,10 @@ main() {
 		if [[ ${EXASOCK_VM:-0} = 1 ]]; then
 			echo "(QEMU TCG guest: compare ratios, not absolute numbers)"
 			grep -qw 'idle=poll' /proc/cmdline ||
-				echo "(guest not booted with idle=poll: wakeups across vCPUs wait for the host scheduler; EXASOCK_VM_APPEND=idle=poll steadies the numbers)"
+				echo "(guest not booted with idle=poll: wakeups across vCPUs wait for the host scheduler; util/exasock-vm --bench steadies the numbers)"
+			if grep -qw 'slub_debug=FZPU' /proc/cmdline; then
+				echo "(guest booted with slab debugging: every allocation pays for a stack trace; util/exasock-vm --bench boots without it)"
+			fi
 		fi
 		for PROTO in $PROTOS; do
 			echo

@@ -21,7 +21,9 @@
 #   delay 5ms reorder 25% 50% | duplicate 5% | delay 10ms 5ms
 #
 # Per connection: both hashes right at both ends, and the accelerated end
-# really accelerated (SO_DOMAIN not AF_INET).  Under netem, what A's qdisc
+# really accelerated (SO_DOMAIN not AF_INET).  On the clean link, the
+# segments must also have taken exasock's short paths: the rx_handler's
+# (rx_accel) and the IP output's (tx_fast).  Under netem, what A's qdisc
 # sent and dropped is printed (the accelerated path sends through it).
 # Without sch_netem only the clean link runs.  The data checks pass on
 # plain Linux TCP too; only the "accelerated" checks need exasock's TCP.
@@ -46,7 +48,7 @@ SIZE=8M
 
 require_exasock
 require_cmd python3 tc
-tap_plan $((${#RUNS[@]} * 2 + 1))
+tap_plan $((${#RUNS[@]} * 2 + 3))
 setup_pair
 attach_a || tap_fail "attach exa0"
 
@@ -124,7 +126,16 @@ for run in "${RUNS[@]}"; do
 		tap_skip "$title: accelerated" "$no_netem"
 		continue
 	fi
+	rx0=$(stat_of rx_accel)
+	tx0=$(stat_of tx_fast)
 	transfer "$title" "$port" "$side"
+	if [[ -z $cond ]]; then
+		rx=$(($(stat_of rx_accel) - rx0))
+		tx=$(($(stat_of tx_fast) - tx0))
+		tap_diag "$title: rx_accel +$rx, tx_fast +$tx"
+		check "$title: short paths used (rx_accel +$rx, tx_fast +$tx, each >= 100)" \
+			test "$rx" -ge 100 -a "$tx" -ge 100
+	fi
 	[[ -z $cond ]] || tap_diag "${cond}: A's netem sent $(qdisc_sent) packets," \
 		"$(in_a tc -s qdisc show dev "$DEV_A" | grep -o 'dropped [0-9]*' | head -n 1)"
 	netem
