@@ -152,17 +152,26 @@ flags:
 }
 
 /*
+ * More bytes than this waiting in the twin is a bulk transfer: the reader
+ * copies them straight from the twin (one copy, on its own CPU) rather
+ * than through the ring (a copy in softirq, then a second one).
+ */
+#define EXASOCK_TCP_FILL_MAX	(16 * 1024)
+
+/*
  * The twin's data_ready: fill the ring for a reader that spins on it;
- * otherwise leave the bytes with the twin and raise NATIVE_PENDING.
- * Called with the twin locked (not for a listener: see above).
+ * otherwise (or for a bulk transfer) leave the bytes with the twin and
+ * raise NATIVE_PENDING. Called with the twin locked (not for a listener:
+ * see above).
  */
 void exasock_tcp_data_ready(struct exasock_sock *esk, struct sock *tsk)
 {
 	if (!exasock_accelerated(esk))
 		return;
 	if (tsk->sk_state != TCP_LISTEN &&
-	    (READ_ONCE(esk->rx.user->waiting) ||
-	     atomic_read(&esk->sleepers)))
+	    (atomic_read(&esk->sleepers) ||
+	     (READ_ONCE(esk->rx.user->waiting) &&
+	      exasock_tcp_pending(tsk) <= EXASOCK_TCP_FILL_MAX)))
 		exasock_tcp_fill(esk, tsk);
 	else
 		exasock_tcp_sync_flags(esk, tsk);
