@@ -232,11 +232,11 @@ enum {
 	EXASOCK_STAT_SOCKETS,		/* live exasock sockets */
 	EXASOCK_STAT_ACCEL_SOCKETS,	/* of which accelerated */
 	EXASOCK_STAT_RX_FRAMES,		/* frames seen on attached ifs */
-	EXASOCK_STAT_RX_ACCEL,		/* frames delivered to a ring */
+	EXASOCK_STAT_RX_ACCEL,		/* UDP into a ring, TCP to the twin */
 	EXASOCK_STAT_RX_PASS,		/* frames left to the kernel */
 	EXASOCK_STAT_RX_MALFORMED,	/* of which malformed */
-	EXASOCK_STAT_RX_BAD_CSUM,	/* dropped: bad UDP checksum */
-	EXASOCK_STAT_RX_DROPPED,	/* dropped: ring full, all sockets */
+	EXASOCK_STAT_RX_BAD_CSUM,	/* bad UDP/TCP sum, left to kernel */
+	EXASOCK_STAT_RX_DROPPED,	/* dropped: ring full, no memory */
 	EXASOCK_STAT_TX_FAST,		/* frames sent by the fast path */
 	EXASOCK_STAT_TX_SLOW,		/* sends handed to the kernel */
 	EXASOCK_STAT_TX_UNRESOLVED,	/* of which: neighbour unresolved */
