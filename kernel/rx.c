@@ -298,15 +298,15 @@ static bool exasock_tcp_rx(struct exasock_iface *ifc, struct sk_buff **pskb,
 	if (!sk_fullsock(tsk) || !exasock_tcp_twin_accelerated(tsk) ||
 	    !exasock_tcp_plain_sock(net, tsk, iph))
 		goto pass;
-	if (!exasock_tcp_csum_ok(skb, iph, tot_len - sizeof(*iph))) {
-		exasock_rx_count(ifc, EXASOCK_STAT_RX_BAD_CSUM);
-		goto pass;	/* tcp_v4_rcv() drops and counts it */
-	}
 
 	skb = skb_share_check(skb, GFP_ATOMIC);
 	*pskb = skb;
 	if (!skb)
 		goto dropped;
+	if (!exasock_tcp_csum_ok(skb, iph, tot_len - sizeof(*iph))) {
+		exasock_rx_count(ifc, EXASOCK_STAT_RX_BAD_CSUM);
+		goto pass;	/* tcp_v4_rcv() drops and counts it */
+	}
 
 	bh_lock_sock_nested(tsk);
 	/* A twin the program holds queues it in its backlog: the kernel's

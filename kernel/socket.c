@@ -306,62 +306,51 @@ static void exasock_twin_call_restored(struct sock *tsk,
 		orig(tsk);
 }
 
-static void exasock_twin_data_ready(struct sock *tsk)
+/*
+ * The frame of every twin callback: run @action if the twin is still
+ * ours, else the twin's own callback. Inlined into each callback, so that
+ * @action is a direct call on the receive path.
+ */
+static __always_inline void
+exasock_twin_event(struct sock *tsk, void (**cb)(struct sock *sk),
+		   void (*self)(struct sock *sk),
+		   void (*action)(struct exasock_sock *esk, struct sock *tsk))
 {
 	struct exasock_sock *esk;
 
 	rcu_read_lock();
 	esk = rcu_dereference_sk_user_data(tsk);
-	if (likely(esk)) {
-		esk->twin_data_ready(tsk);
-		if (exasock_is_tcp(esk))
-			exasock_tcp_data_ready(esk, tsk); /* the twin is locked */
-		else
-			exasock_twin_set_flags(esk,
-					       EXASOCK_RING_F_NATIVE_PENDING);
-		esk->sk.sk_data_ready(&esk->sk);
-	} else {
-		exasock_twin_call_restored(tsk, &tsk->sk_data_ready,
-					   exasock_twin_data_ready);
-	}
+	if (likely(esk))
+		action(esk, tsk);
+	else
+		exasock_twin_call_restored(tsk, cb, self);
 	rcu_read_unlock();
 }
 
-static void exasock_twin_write_space(struct sock *tsk)
+static void exasock_on_data_ready(struct exasock_sock *esk, struct sock *tsk)
 {
-	struct exasock_sock *esk;
-
-	rcu_read_lock();
-	esk = rcu_dereference_sk_user_data(tsk);
-	if (likely(esk)) {
-		esk->twin_write_space(tsk);
-		esk->sk.sk_write_space(&esk->sk);
-	} else {
-		exasock_twin_call_restored(tsk, &tsk->sk_write_space,
-					   exasock_twin_write_space);
-	}
-	rcu_read_unlock();
+	esk->twin_data_ready(tsk);
+	if (exasock_is_tcp(esk))
+		exasock_tcp_data_ready(esk, tsk); /* the twin is locked */
+	else
+		exasock_twin_set_flags(esk, EXASOCK_RING_F_NATIVE_PENDING);
+	esk->sk.sk_data_ready(&esk->sk);
 }
 
-static void exasock_twin_state_change(struct sock *tsk)
+static void exasock_on_write_space(struct exasock_sock *esk, struct sock *tsk)
 {
-	struct exasock_sock *esk;
+	esk->twin_write_space(tsk);
+	esk->sk.sk_write_space(&esk->sk);
+}
 
-	rcu_read_lock();
-	esk = rcu_dereference_sk_user_data(tsk);
-	if (likely(esk)) {
-		esk->twin_state_change(tsk);
-		if (!exasock_is_tcp(esk))
-			exasock_twin_set_flags(esk,
-					       EXASOCK_RING_F_NATIVE_PENDING);
-		else if (exasock_accelerated(esk))
-			exasock_tcp_sync_flags(esk, tsk);
-		esk->sk.sk_state_change(&esk->sk);
-	} else {
-		exasock_twin_call_restored(tsk, &tsk->sk_state_change,
-					   exasock_twin_state_change);
-	}
-	rcu_read_unlock();
+static void exasock_on_state_change(struct exasock_sock *esk, struct sock *tsk)
+{
+	esk->twin_state_change(tsk);
+	if (!exasock_is_tcp(esk))
+		exasock_twin_set_flags(esk, EXASOCK_RING_F_NATIVE_PENDING);
+	else if (exasock_accelerated(esk))
+		exasock_tcp_sync_flags(esk, tsk);
+	esk->sk.sk_state_change(&esk->sk);
 }
 
 /*
@@ -369,31 +358,46 @@ static void exasock_twin_state_change(struct sock *tsk)
  * twin's (ICMP) are taken from it; a TCP twin's are copied, because its
  * own connect() and sendmsg() report them too.
  */
-static void exasock_twin_error_report(struct sock *tsk)
+static void exasock_on_error_report(struct exasock_sock *esk, struct sock *tsk)
 {
-	struct exasock_sock *esk;
 	int err;
 
-	rcu_read_lock();
-	esk = rcu_dereference_sk_user_data(tsk);
-	if (likely(esk)) {
-		esk->twin_error_report(tsk);
-		if (exasock_is_tcp(esk)) {
-			exasock_tcp_mirror_err(esk, tsk);
-			err = -READ_ONCE(tsk->sk_err);
-		} else {
-			err = sock_error(tsk);
-		}
-		if (err) {
-			WRITE_ONCE(esk->sk.sk_err, -err);
-			exasock_twin_set_flags(esk, EXASOCK_RING_F_ERROR);
-			sk_error_report(&esk->sk);
-		}
+	esk->twin_error_report(tsk);
+	if (exasock_is_tcp(esk)) {
+		exasock_tcp_mirror_err(esk, tsk);
+		err = -READ_ONCE(tsk->sk_err);
 	} else {
-		exasock_twin_call_restored(tsk, &tsk->sk_error_report,
-					   exasock_twin_error_report);
+		err = sock_error(tsk);
 	}
-	rcu_read_unlock();
+	if (err) {
+		WRITE_ONCE(esk->sk.sk_err, -err);
+		exasock_twin_set_flags(esk, EXASOCK_RING_F_ERROR);
+		sk_error_report(&esk->sk);
+	}
+}
+
+static void exasock_twin_data_ready(struct sock *tsk)
+{
+	exasock_twin_event(tsk, &tsk->sk_data_ready, exasock_twin_data_ready,
+			   exasock_on_data_ready);
+}
+
+static void exasock_twin_write_space(struct sock *tsk)
+{
+	exasock_twin_event(tsk, &tsk->sk_write_space, exasock_twin_write_space,
+			   exasock_on_write_space);
+}
+
+static void exasock_twin_state_change(struct sock *tsk)
+{
+	exasock_twin_event(tsk, &tsk->sk_state_change,
+			   exasock_twin_state_change, exasock_on_state_change);
+}
+
+static void exasock_twin_error_report(struct sock *tsk)
+{
+	exasock_twin_event(tsk, &tsk->sk_error_report,
+			   exasock_twin_error_report, exasock_on_error_report);
 }
 
 /**

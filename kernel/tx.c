@@ -54,6 +54,18 @@ bool exasock_route_attached(struct net *net, __be32 daddr, __be32 saddr,
 	return attached;
 }
 
+/*
+ * A route the fast paths can send on by themselves: unicast out of an
+ * attached interface, to an IPv4 next hop, with no IPsec transform and no
+ * lightweight-tunnel encapsulation (ip_output() would apply those).
+ */
+static bool exasock_tx_route_plain(const struct rtable *rt)
+{
+	return rt->rt_type == RTN_UNICAST && rt->rt_gw_family != AF_INET6 &&
+	       exasock_dev_attached(rt->dst.dev) && !dst_xfrm(&rt->dst) &&
+	       !rt->dst.lwtstate;
+}
+
 void exasock_tx_cache_release(struct exasock_tx_cache *tx)
 {
 	dst_release(tx->dst);
@@ -97,8 +109,7 @@ static int exasock_tx_cache_build(struct exasock_sock *esk, __be32 daddr,
 				   esk->sk.sk_bound_dev_if);
 	if (IS_ERR(rt))
 		return -ENOTSUPP;	/* the twin reports the error */
-	if (rt->rt_type != RTN_UNICAST || !exasock_dev_attached(rt->dst.dev) ||
-	    rt->rt_gw_family == AF_INET6) {
+	if (!exasock_tx_route_plain(rt)) {
 		ip_rt_put(rt);
 		return -ENOTSUPP;
 	}
@@ -323,13 +334,13 @@ static int exasock_tcp_queue_xmit(struct sock *tsk, struct sk_buff *skb,
 
 	rcu_read_lock();
 	rt = (struct rtable *)__sk_dst_check(tsk, 0);
-	if (!rt || rt->rt_type != RTN_UNICAST || rt->rt_gw_family == AF_INET6)
+	if (!rt || !exasock_tx_route_plain(rt))
 		goto slow_unlock;
 	dev = rt->dst.dev;
 	len = sizeof(*iph) + (skb_is_gso(skb) ?
 			      tcp_hdrlen(skb) + skb_shinfo(skb)->gso_size :
 			      skb->len);
-	if (!exasock_dev_attached(dev) || len > dst_mtu(&rt->dst) ||
+	if (len > dst_mtu(&rt->dst) ||
 	    skb_headroom(skb) < sizeof(*iph) + LL_RESERVED_SPACE(dev))
 		goto slow_unlock;
 	if (!exasock_tx_neigh_ha(dev, rt_nexthop(rt, fl4->daddr), ha)) {
