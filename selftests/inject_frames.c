@@ -18,10 +18,6 @@
  * opened.
  */
 #include <arpa/inet.h>
-#include <errno.h>
-#include <linux/if_packet.h>
-#include <net/ethernet.h>
-#include <net/if.h>
 #include <netinet/ip.h>
 #include <netinet/udp.h>
 #include <stdbool.h>
@@ -29,9 +25,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <sys/socket.h>
-#include <unistd.h>
+
+#include "frame_util.h"
 
 #define SRC_PORT	40000
 #define PAYLOAD_LEN	48
@@ -53,25 +48,6 @@ static struct {
 	unsigned int injected;
 } g;
 
-static uint16_t csum_fold(uint32_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
-
-static uint32_t csum_add(uint32_t sum, const void *data, size_t len)
-{
-	const unsigned char *p = data;
-	size_t i;
-
-	for (i = 0; i + 1 < len; i += 2)
-		sum += (p[i] << 8) | p[i + 1];
-	if (len & 1)
-		sum += p[len - 1] << 8;
-	return sum;
-}
-
 static struct iphdr *ip_of(struct frame *f)
 {
 	return (struct iphdr *)(f->buf + f->ip_off);
@@ -84,27 +60,17 @@ static struct udphdr *udp_of(struct frame *f)
 
 static void ip_csum(struct frame *f)
 {
-	struct iphdr *ip = ip_of(f);
-
-	ip->check = 0;
-	ip->check = htons(csum_fold(csum_add(0, ip, f->ihl)));
+	ip_hdr_csum(ip_of(f), f->ihl);
 }
 
 /* UDP checksum over the pseudo header and @len bytes of UDP. */
 static void udp_csum(struct frame *f, size_t len)
 {
-	struct iphdr *ip = ip_of(f);
 	struct udphdr *udp = udp_of(f);
-	uint32_t sum = 0;
 	uint16_t c;
 
 	udp->check = 0;
-	sum = csum_add(sum, &ip->saddr, 4);
-	sum = csum_add(sum, &ip->daddr, 4);
-	sum += IPPROTO_UDP;
-	sum += len;
-	sum = csum_add(sum, udp, len);
-	c = csum_fold(sum);
+	c = l4_csum(ip_of(f), IPPROTO_UDP, len, udp, len);
 	udp->check = htons(c ? c : 0xffff);
 }
 
@@ -114,31 +80,20 @@ static void udp_csum(struct frame *f, size_t len)
  */
 static void build(struct frame *f, const char *tag, unsigned int opt_len)
 {
-	struct ether_header *eth = (struct ether_header *)f->buf;
 	struct udphdr *udp;
-	struct iphdr *ip;
 	unsigned char *payload;
 	size_t i, ulen;
 
 	memset(f, 0, sizeof(*f));
-	memcpy(eth->ether_dhost, g.dst_mac, 6);
-	memcpy(eth->ether_shost, g.src_mac, 6);
-	eth->ether_type = htons(ETHERTYPE_IP);
+	eth_hdr_fill(f->buf, g.dst_mac, g.src_mac);
 
-	f->ip_off = sizeof(*eth);
+	f->ip_off = sizeof(struct ether_header);
 	f->ihl = 20 + opt_len;
 	f->udp_off = f->ip_off + f->ihl;
 	ulen = sizeof(*udp) + PAYLOAD_LEN;
 
-	ip = ip_of(f);
-	ip->version = 4;
-	ip->ihl = f->ihl / 4;
-	ip->tot_len = htons(f->ihl + ulen);
-	ip->id = htons(g.injected + 1);
-	ip->ttl = 64;
-	ip->protocol = IPPROTO_UDP;
-	ip->saddr = g.src_ip.s_addr;
-	ip->daddr = g.dst_ip.s_addr;
+	ip_hdr_fill(ip_of(f), f->ihl, f->ihl + ulen, g.injected + 1, 0,
+		    IPPROTO_UDP, g.src_ip.s_addr, g.dst_ip.s_addr);
 	for (i = 0; i < opt_len; i++)
 		f->buf[f->ip_off + 20 + i] = i + 1 < opt_len ? 1 : 0;
 
@@ -160,11 +115,10 @@ static void build(struct frame *f, const char *tag, unsigned int opt_len)
 /* Returns true if the frame went out. */
 static bool inject(const struct frame *f)
 {
-	ssize_t n = sendto(g.fd, f->buf, f->len, 0,
-			   (const struct sockaddr *)&g.ll, sizeof(g.ll));
+	bool sent = packet_send(g.fd, &g.ll, f->buf, f->len);
 
 	g.injected++;
-	return n == (ssize_t)f->len;
+	return sent;
 }
 
 static void run_case(const char *name, bool ok, struct frame *f)
@@ -365,22 +319,9 @@ static void fuzz(unsigned int count)
 	printf("fuzzed %u\n", count);
 }
 
-static int parse_mac(const char *s, unsigned char *mac)
-{
-	unsigned int b[6], i;
-
-	if (sscanf(s, "%x:%x:%x:%x:%x:%x", &b[0], &b[1], &b[2], &b[3],
-		   &b[4], &b[5]) != 6)
-		return -1;
-	for (i = 0; i < 6; i++)
-		mac[i] = b[i];
-	return 0;
-}
-
 int main(int argc, char **argv)
 {
 	unsigned int fuzz_count = 0;
-	struct ifreq ifr;
 
 	if (argc < 6 || parse_mac(argv[2], g.dst_mac) ||
 	    inet_pton(AF_INET, argv[3], &g.src_ip) != 1 ||
@@ -393,28 +334,10 @@ int main(int argc, char **argv)
 	if (argc > 6)
 		fuzz_count = atoi(argv[6]);
 
-	g.fd = socket(AF_PACKET, SOCK_RAW, 0);	/* send only */
-	if (g.fd < 0) {
-		perror("inject_frames: AF_PACKET socket");
+	g.fd = packet_open("inject_frames", argv[1], g.dst_mac, g.src_mac,
+			   &g.ll);
+	if (g.fd < 0)
 		return 1;
-	}
-	memset(&ifr, 0, sizeof(ifr));
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", argv[1]);
-	if (ioctl(g.fd, SIOCGIFHWADDR, &ifr) < 0) {
-		perror("inject_frames: SIOCGIFHWADDR");
-		return 1;
-	}
-	memcpy(g.src_mac, ifr.ifr_hwaddr.sa_data, 6);
-
-	memset(&g.ll, 0, sizeof(g.ll));
-	g.ll.sll_family = AF_PACKET;
-	g.ll.sll_ifindex = if_nametoindex(argv[1]);
-	g.ll.sll_halen = 6;
-	memcpy(g.ll.sll_addr, g.dst_mac, 6);
-	if (!g.ll.sll_ifindex) {
-		perror("inject_frames: if_nametoindex");
-		return 1;
-	}
 
 	cases();
 	if (fuzz_count)

@@ -1,13 +1,17 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Helpers shared by the selftest programs (udp_tool, tcp_tool): address
- * parsing and printing, and what kind of socket an fd is.
+ * parsing and printing, what kind of socket an fd is, and dying on an
+ * error or when the watchdog expires.
  */
 #ifndef EXASOCK_SELFTESTS_SOCK_UTIL_H
 #define EXASOCK_SELFTESTS_SOCK_UTIL_H
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +64,54 @@ static inline int is_accelerated(int fd)
 		    &val, &len) < 0)
 		return 0;
 	return !!val;
+}
+
+/*
+ * Who is running, for die() and the watchdog: each tool fills in @name
+ * and @mode at the top of main(), before anything can fail.
+ */
+static struct {
+	const char *name;	/* "udp_tool" */
+	const char *mode;	/* its first argument */
+	bool errors_on_stdout;	/* die() also says "WHAT error ENAME" there */
+	char watchdog_msg[64];
+	size_t watchdog_len;
+} prog;
+
+/* errno's name ("EAGAIN"), or "E?". */
+static inline const char *ename(int e)
+{
+	const char *n = strerrorname_np(e);
+
+	return n ? n : "E?";
+}
+
+/* "NAME MODE: WHAT: strerror(errno)" on stderr, then exit status 1. */
+static inline void die(const char *what)
+{
+	if (prog.errors_on_stdout)
+		printf("%s error %s\n", what, ename(errno));
+	fprintf(stderr, "%s %s: %s: %s\n", prog.name, prog.mode, what,
+		strerror(errno));
+	exit(1);
+}
+
+/* The SIGALRM handler: one write(), so the message was made beforehand. */
+static inline void watchdog_expired(int sig)
+{
+	(void)sig;
+	(void)!write(STDERR_FILENO, prog.watchdog_msg, prog.watchdog_len);
+	_exit(1);
+}
+
+/* Exit status 1, with "NAME: watchdog expired", after @secs seconds. */
+static inline void watchdog_start(unsigned int secs)
+{
+	snprintf(prog.watchdog_msg, sizeof(prog.watchdog_msg),
+		 "%s: watchdog expired\n", prog.name);
+	prog.watchdog_len = strlen(prog.watchdog_msg);
+	signal(SIGALRM, watchdog_expired);
+	alarm(secs);
 }
 
 #endif /* EXASOCK_SELFTESTS_SOCK_UTIL_H */

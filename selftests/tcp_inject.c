@@ -35,9 +35,6 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <linux/if_packet.h>
-#include <net/ethernet.h>
-#include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
 #include <netinet/tcp.h>
@@ -46,10 +43,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
+
+#include "frame_util.h"
 
 #ifndef TCP_REPAIR_WINDOW
 #define TCP_REPAIR_WINDOW	29
@@ -79,25 +77,6 @@ static unsigned char stream_byte(uint64_t i)
 	return (unsigned char)(i % 251 + (i / 251) * 7);
 }
 
-static uint16_t csum_fold(uint32_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
-
-static uint32_t csum_add(uint32_t sum, const void *data, size_t len)
-{
-	const unsigned char *p = data;
-	size_t i;
-
-	for (i = 0; i + 1 < len; i += 2)
-		sum += (p[i] << 8) | p[i + 1];
-	if (len & 1)
-		sum += p[len - 1] << 8;
-	return sum;
-}
-
 static struct iphdr *ip_of(struct frame *f)
 {
 	return (struct iphdr *)(f->buf + f->ip_off);
@@ -110,10 +89,7 @@ static struct tcphdr *tcp_of(struct frame *f)
 
 static void ip_csum(struct frame *f)
 {
-	struct iphdr *ip = ip_of(f);
-
-	ip->check = 0;
-	ip->check = htons(csum_fold(csum_add(0, ip, 20)));
+	ip_hdr_csum(ip_of(f), 20);
 }
 
 /* The TCP checksum over what the IP total length says is TCP. */
@@ -121,18 +97,12 @@ static uint16_t tcp_csum_value(struct frame *f)
 {
 	struct iphdr *ip = ip_of(f);
 	size_t len = ntohs(ip->tot_len) - 20;
-	uint32_t sum = 0;
 	uint16_t saved = tcp_of(f)->check, c;
 
 	if (len > f->len - f->tcp_off)
 		len = f->len - f->tcp_off;
 	tcp_of(f)->check = 0;
-	sum = csum_add(sum, &ip->saddr, 4);
-	sum = csum_add(sum, &ip->daddr, 4);
-	sum += IPPROTO_TCP;
-	sum += ntohs(ip->tot_len) - 20;
-	sum = csum_add(sum, tcp_of(f), len);
-	c = csum_fold(sum);
+	c = l4_csum(ip, IPPROTO_TCP, ntohs(ip->tot_len) - 20, tcp_of(f), len);
 	tcp_of(f)->check = saved;
 	return htons(c);
 }
@@ -150,28 +120,16 @@ static void build(struct frame *f, uint16_t sport, uint32_t seq,
 		  uint32_t ack, uint8_t flags, const void *opts,
 		  size_t optlen, const void *data, size_t dlen)
 {
-	struct ether_header *eth = (struct ether_header *)f->buf;
 	struct tcphdr *th;
-	struct iphdr *ip;
 
 	memset(f, 0, sizeof(*f));
-	memcpy(eth->ether_dhost, g.dst_mac, 6);
-	memcpy(eth->ether_shost, g.src_mac, 6);
-	eth->ether_type = htons(ETHERTYPE_IP);
-	f->ip_off = sizeof(*eth);
+	eth_hdr_fill(f->buf, g.dst_mac, g.src_mac);
+	f->ip_off = sizeof(struct ether_header);
 	f->tcp_off = f->ip_off + 20;
 	f->doff = 20 + optlen;
 
-	ip = ip_of(f);
-	ip->version = 4;
-	ip->ihl = 5;
-	ip->tot_len = htons(20 + f->doff + dlen);
-	ip->id = htons(g.injected + 1);
-	ip->frag_off = htons(IP_DF);
-	ip->ttl = 64;
-	ip->protocol = IPPROTO_TCP;
-	ip->saddr = g.src_ip.s_addr;
-	ip->daddr = g.dst_ip.s_addr;
+	ip_hdr_fill(ip_of(f), 20, 20 + f->doff + dlen, g.injected + 1, IP_DF,
+		    IPPROTO_TCP, g.src_ip.s_addr, g.dst_ip.s_addr);
 
 	th = tcp_of(f);
 	th->source = htons(sport);
@@ -194,8 +152,7 @@ static void inject(struct frame *f)
 {
 	if (tcp_csum_value(f) != tcp_of(f)->check)
 		g.csum_bad++;
-	if (sendto(g.pfd, f->buf, f->len, 0, (struct sockaddr *)&g.ll,
-		   sizeof(g.ll)) != (ssize_t)f->len)
+	if (!packet_send(g.pfd, &g.ll, f->buf, f->len))
 		perror("tcp_inject: sendto");
 	g.injected++;
 }
@@ -541,24 +498,11 @@ static void listener_cases(unsigned int syns)
 	printf("syn flood %u\n", syns);
 }
 
-static int parse_mac(const char *s, unsigned char *mac)
-{
-	unsigned int b[6], i;
-
-	if (sscanf(s, "%x:%x:%x:%x:%x:%x", &b[0], &b[1], &b[2], &b[3],
-		   &b[4], &b[5]) != 6)
-		return -1;
-	for (i = 0; i < 6; i++)
-		mac[i] = b[i];
-	return 0;
-}
-
 int main(int argc, char **argv)
 {
 	unsigned int fuzz_count = 200, syns = 2000;
 	struct sockaddr_in sin;
 	socklen_t slen = sizeof(sin);
-	struct ifreq ifr;
 	uint64_t tx2 = 0, rx2 = 0;
 	int fd2;
 
@@ -576,23 +520,10 @@ int main(int argc, char **argv)
 		syns = atoi(argv[7]);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 
-	g.pfd = socket(AF_PACKET, SOCK_RAW, 0);	/* send only */
-	if (g.pfd < 0) {
-		perror("tcp_inject: AF_PACKET socket");
+	g.pfd = packet_open("tcp_inject", argv[1], g.dst_mac, g.src_mac,
+			    &g.ll);
+	if (g.pfd < 0)
 		return 1;
-	}
-	memset(&ifr, 0, sizeof(ifr));
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", argv[1]);
-	if (ioctl(g.pfd, SIOCGIFHWADDR, &ifr) < 0) {
-		perror("tcp_inject: SIOCGIFHWADDR");
-		return 1;
-	}
-	memcpy(g.src_mac, ifr.ifr_hwaddr.sa_data, 6);
-	memset(&g.ll, 0, sizeof(g.ll));
-	g.ll.sll_family = AF_PACKET;
-	g.ll.sll_ifindex = if_nametoindex(argv[1]);
-	g.ll.sll_halen = 6;
-	memcpy(g.ll.sll_addr, g.dst_mac, 6);
 
 	g.fd = connect_server();
 	getsockname(g.fd, (struct sockaddr *)&sin, &slen);

@@ -139,37 +139,12 @@ static long stream_check(const unsigned char *p, size_t len, uint64_t off)
 	return -1;
 }
 
-static const char *ename(int e)
-{
-	const char *n = strerrorname_np(e);
-
-	return n ? n : "E?";
-}
-
 static long now_ms(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000;
-}
-
-static void die(const char *what)
-{
-	printf("%s error %s\n", what, ename(errno));
-	fprintf(stderr, "tcp_tool %s: %s: %s\n", opt.mode, what,
-		strerror(errno));
-	exit(1);
-}
-
-static void on_alarm(int sig)
-{
-	static const char msg[] = "tcp_tool: watchdog expired\n";
-
-	(void)sig;
-	if (write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0)
-		_exit(1);
-	_exit(1);
 }
 
 static void on_sigpipe(int sig)
@@ -1003,9 +978,11 @@ int main(int argc, char **argv)
 	unsigned int watchdog = 60;
 	int c;
 
+	prog.name = "tcp_tool";
+	prog.errors_on_stdout = true;
 	if (argc < 2)
 		print_usage();
-	opt.mode = argv[1];
+	opt.mode = prog.mode = argv[1];
 	optind = 2;
 	while ((c = getopt(argc, argv, "b:c:n:m:B:s:x:P:NaAW:")) != -1) {
 		switch (c) {
@@ -1055,9 +1032,8 @@ int main(int argc, char **argv)
 		}
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	signal(SIGALRM, on_alarm);
 	signal(SIGPIPE, on_sigpipe);
-	alarm(watchdog);
+	watchdog_start(watchdog);
 
 	if (!strcmp(opt.mode, "connect") && opt.ndst)
 		return mode_connect();

@@ -77,23 +77,6 @@ static struct {
 	.expect_accel = -1,
 };
 
-static void die(const char *what)
-{
-	fprintf(stderr, "udp_tool %s: %s: %s\n", opt.mode, what,
-		strerror(errno));
-	exit(1);
-}
-
-static void on_alarm(int sig)
-{
-	static const char msg[] = "udp_tool: watchdog expired\n";
-
-	(void)sig;
-	if (write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0)
-		_exit(1);
-	_exit(1);
-}
-
 static int check_accel(int fd)
 {
 	int a = is_accelerated(fd);
@@ -440,9 +423,10 @@ int main(int argc, char **argv)
 	size_t i;
 	int c;
 
+	prog.name = "udp_tool";
 	if (argc < 2)
 		print_usage();
-	opt.mode = argv[1];
+	opt.mode = prog.mode = argv[1];
 	optind = 2;
 	while ((c = getopt(argc, argv, "b:t:c:n:s:p:S:R:T:r:NwlaAW:q")) != -1) {
 		switch (c) {
@@ -513,8 +497,7 @@ int main(int argc, char **argv)
 			print_usage();
 		}
 	}
-	signal(SIGALRM, on_alarm);
-	alarm(watchdog);
+	watchdog_start(watchdog);
 
 	if (!strcmp(opt.mode, "echo") && opt.have_bind)
 		return mode_echo();
