@@ -41,7 +41,7 @@ test: deps
 
 demo: deps
 	@$(MAKE) --no-print-directory all >/dev/null
-	@$(TOP)/util/exasock-vm -- $(TOP)/util/demo
+	@$(TOP)/util/exasock-vm --bench -- $(TOP)/util/demo
 
 # --bench: a guest booted for measuring, not debugging (util/exasock-vm).
 BENCH_OUT ?= $(TOP)/selftests/build/bench
