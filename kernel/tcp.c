@@ -24,6 +24,11 @@
  *
  * Sends go to the twin's tcp_sendmsg(): segmentation, congestion control
  * and retransmission need the kernel's send queue.
+ *
+ * The frames of an accelerated connection take exasock's short paths to
+ * and from the twin: rx.c hands in-order segments straight to
+ * tcp_v4_do_rcv(), and tx.c is the twin's IP output (its queue_xmit),
+ * switched on when the connection is accelerated and back at close.
  */
 #include <linux/file.h>
 #include <linux/net.h>
