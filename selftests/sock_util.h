@@ -54,6 +54,17 @@ static inline const char *fmt_addr(const struct sockaddr_in *sin)
 	return buf[i];
 }
 
+/* The port @fd is bound to, host order; 0 if it has none. */
+static inline unsigned int local_port(int fd)
+{
+	struct sockaddr_in sin;
+	socklen_t len = sizeof(sin);
+
+	memset(&sin, 0, sizeof(sin));
+	getsockname(fd, (struct sockaddr *)&sin, &len);
+	return ntohs(sin.sin_port);
+}
+
 /* 1 accelerated, 0 native; asked with a raw system call. */
 static inline int is_accelerated(int fd)
 {

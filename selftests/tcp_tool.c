@@ -176,13 +176,8 @@ static int check_accel(int fd)
 
 static void report_ready(int fd)
 {
-	struct sockaddr_in sin;
-	socklen_t len = sizeof(sin);
-
-	memset(&sin, 0, sizeof(sin));
-	getsockname(fd, (struct sockaddr *)&sin, &len);
 	printf("ready fd=%d accelerated=%d port=%u domain=%d\n", fd,
-	       check_accel(fd), ntohs(sin.sin_port), domain_of(fd));
+	       check_accel(fd), local_port(fd), domain_of(fd));
 }
 
 static const char *tcp_state(int fd)

@@ -92,13 +92,8 @@ static int check_accel(int fd)
 
 static void report_ready(int fd)
 {
-	struct sockaddr_in sin;
-	socklen_t len = sizeof(sin);
-
-	memset(&sin, 0, sizeof(sin));
-	getsockname(fd, (struct sockaddr *)&sin, &len);
 	printf("ready fd=%d accelerated=%d port=%u\n", fd, check_accel(fd),
-	       ntohs(sin.sin_port));
+	       local_port(fd));
 	fflush(stdout);
 }
 
