@@ -167,6 +167,20 @@ struct exasock_sock *exasock_udp_lookup(struct net *net, __be32 saddr,
 					__be16 sport, __be32 daddr,
 					__be16 dport, int ifindex);
 bool exasock_tcp_twin_accelerated(struct sock *tsk);
+
+/*
+ * Does netfilter watch IPv4 at @hook in @net? The TCP short paths leave
+ * such a namespace's segments to the kernel, so that conntrack and NAT see
+ * every segment of a connection, not only those the short paths miss.
+ */
+static inline bool exasock_nf_hooked(const struct net *net, unsigned int hook)
+{
+#ifdef CONFIG_NETFILTER
+	return rcu_access_pointer(net->nf.hooks_ipv4[hook]);
+#else
+	return false;
+#endif
+}
 int exasock_udp_deliver_mc(struct net *net, const struct iphdr *iph,
 			   const struct udphdr *uh, int ifindex,
 			   int (*deliver)(struct exasock_sock *esk, void *arg),

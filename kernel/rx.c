@@ -10,8 +10,9 @@
  * - A TCP segment of an accelerated connection in ESTABLISHED, with no
  *   options but the timestamp, goes straight to the twin's protocol code
  *   (tcp_v4_do_rcv()) after the checks ip_rcv() and tcp_v4_rcv() would
- *   make; routing, the netfilter hooks and the second socket lookup are
- *   skipped. See Documentation/tcp.rst.
+ *   make; routing and the second socket lookup are skipped. Where
+ *   netfilter or IPsec has a say, the kernel's path is taken. See
+ *   Documentation/tcp.rst.
  *
  * Everything else is passed on untouched, so the kernel handles (and
  * counts) it exactly as without exasock.
@@ -189,14 +190,18 @@ static bool exasock_tcp_options_plain(struct sk_buff *skb, int off,
 }
 
 /*
- * Socket features whose checks live in tcp_v4_rcv(): a connection that
- * uses one is left to it.
+ * Features whose checks live in ip_rcv() and tcp_v4_rcv(): a segment or
+ * connection that meets one is left to them. That is netfilter hooks on
+ * the way in, any IPsec (policies, a default that is not "accept", a
+ * segment that was decapsulated), a minimum TTL and TCP-MD5.
  */
 static bool exasock_tcp_plain_sock(struct net *net, struct sock *tsk,
+				   const struct sk_buff *skb,
 				   const struct iphdr *iph)
 {
-	if (iph->ttl < READ_ONCE(inet_sk(tsk)->min_ttl) ||
-	    rcu_access_pointer(tsk->sk_filter))
+	if (exasock_nf_hooked(net, NF_INET_PRE_ROUTING) ||
+	    exasock_nf_hooked(net, NF_INET_LOCAL_IN) ||
+	    iph->ttl < READ_ONCE(inet_sk(tsk)->min_ttl))
 		return false;
 #ifdef CONFIG_TCP_MD5SIG
 	if (rcu_access_pointer(tcp_sk(tsk)->md5sig_info))
@@ -204,6 +209,8 @@ static bool exasock_tcp_plain_sock(struct net *net, struct sock *tsk,
 #endif
 #ifdef CONFIG_XFRM
 	if (READ_ONCE(net->xfrm.policy_count[XFRM_POLICY_IN]) ||
+	    READ_ONCE(net->xfrm.policy_default[XFRM_POLICY_IN]) !=
+	    XFRM_USERPOLICY_ACCEPT || secpath_exists(skb) ||
 	    rcu_access_pointer(tsk->sk_policy[XFRM_POLICY_IN]))
 		return false;
 #endif
@@ -225,10 +232,10 @@ static bool exasock_tcp_csum_ok(struct sk_buff *skb, const struct iphdr *iph,
 }
 
 /*
- * Make @skb what tcp_v4_rcv() hands tcp_v4_do_rcv(): trimmed to the IP
- * length, data at the TCP header, TCP_SKB_CB filled in (as ip_rcv_core(),
- * ip_local_deliver_finish() and tcp_v4_fill_cb() do).
- * Returns false if the skb could not be made so (no memory).
+ * Make @skb what tcp_v4_rcv() gives its socket filter: trimmed to the IP
+ * length, owned by no socket, data at the TCP header (as ip_rcv_core()
+ * and ip_local_deliver_finish() do). Returns false if the skb could not
+ * be made so (no memory).
  */
 static bool exasock_tcp_skb_prepare(struct sk_buff *skb, int tot_len)
 {
@@ -238,16 +245,25 @@ static bool exasock_tcp_skb_prepare(struct sk_buff *skb, int tot_len)
 	if (pskb_trim_rcsum(skb, tot_len) ||
 	    !pskb_may_pull(skb, sizeof(*iph) + sizeof(*th)))
 		return false;
+	skb_orphan(skb);	/* as ip_rcv_core(); prefetched ones passed */
 	th = (const struct tcphdr *)(skb->data + sizeof(*iph));
 	if (!pskb_may_pull(skb, sizeof(*iph) + th->doff * 4))
 		return false;
 	skb_reset_network_header(skb);
 	skb_set_transport_header(skb, sizeof(*iph));
-	iph = ip_hdr(skb);
-	th = tcp_hdr(skb);
-
 	skb_clear_delivery_time(skb);
 	__skb_pull(skb, sizeof(*iph));
+	return true;
+}
+
+/*
+ * TCP_SKB_CB as tcp_v4_fill_cb() fills it, once the socket filter has had
+ * its say (it may trim the skb).
+ */
+static void exasock_tcp_fill_cb(struct sk_buff *skb)
+{
+	const struct tcphdr *th = tcp_hdr(skb);
+	const struct iphdr *iph = ip_hdr(skb);
 
 	memset(&TCP_SKB_CB(skb)->header.h4, 0, sizeof(struct inet_skb_parm));
 	TCP_SKB_CB(skb)->header.h4.iif = skb->skb_iif;
@@ -261,9 +277,7 @@ static bool exasock_tcp_skb_prepare(struct sk_buff *skb, int tot_len)
 	TCP_SKB_CB(skb)->sacked = 0;
 	TCP_SKB_CB(skb)->has_rxtstamp =
 		skb->tstamp || skb_hwtstamps(skb)->hwtstamp;
-	nf_reset_ct(skb);
 	skb->dev = NULL;	/* TCP uses the space (rbnode) */
-	return true;
 }
 
 /*
@@ -296,7 +310,8 @@ static bool exasock_tcp_rx(struct exasock_iface *ifc, struct sk_buff **pskb,
 	if (!tsk)
 		return false;
 	if (!sk_fullsock(tsk) || !exasock_tcp_twin_accelerated(tsk) ||
-	    !exasock_tcp_plain_sock(net, tsk, iph))
+	    !exasock_tcp_plain_sock(net, tsk, skb, iph) ||
+	    skb_sk_is_prefetched(skb))
 		goto pass;
 
 	skb = skb_share_check(skb, GFP_ATOMIC);
@@ -321,6 +336,19 @@ static bool exasock_tcp_rx(struct exasock_iface *ifc, struct sk_buff **pskb,
 		kfree_skb(skb);
 		goto dropped;
 	}
+	nf_reset_ct(skb);
+	/* tcp_filter(): the socket's BPF filter, cgroup ingress programs,
+	 * the LSM, and no pfmemalloc skb for a socket without SOCK_MEMALLOC.
+	 * Run here, where the segment is ours for good, so that no segment
+	 * meets them twice.
+	 */
+	if (sk_filter_trim_cap(tsk, skb, tcp_hdrlen(skb))) {
+		bh_unlock_sock(tsk);
+		atomic_inc(&tsk->sk_drops);
+		kfree_skb(skb);
+		goto dropped;
+	}
+	exasock_tcp_fill_cb(skb);
 	__TCP_INC_STATS(net, TCP_MIB_INSEGS);
 	sk_incoming_cpu_update(tsk);
 	tcp_segs_in(tcp_sk(tsk), skb);
