@@ -11,10 +11,11 @@
  * TCP: the twin's TCP builds each segment; its IP output is exasock's
  * (the queue_xmit of the twin's inet_connection_sock_af_ops), which adds
  * IPv4 and Ethernet headers from the socket's cached route and the
- * neighbour and hands the frame to the device: no netfilter hooks, no
- * route or neighbour output functions. IP options, a route that is not
- * an attached interface's, an unresolved neighbour or a segment that
- * needs fragments take the kernel's ip_queue_xmit().
+ * neighbour and hands the frame to the device: no route or neighbour
+ * output functions. IP options, netfilter at LOCAL_OUT (conntrack, NAT)
+ * or cgroup egress programs in the way, a route that is not an attached interface's, an unresolved
+ * neighbour or a segment that needs fragments take the kernel's
+ * ip_queue_xmit().
  */
 #include <linux/etherdevice.h>
 #include <linux/if_ether.h>
@@ -135,7 +136,7 @@ static int exasock_tx_cache_build(struct exasock_sock *esk, __be32 daddr,
  * creates the entry and queues the packet behind ARP. Returns false then.
  */
 static bool exasock_tx_neigh_ha(struct net_device *dev, __be32 nexthop,
-				u8 *ha)
+				u8 *ha, struct sk_buff *skb)
 {
 	struct neighbour *neigh;
 	bool ok = false;
@@ -145,6 +146,9 @@ static bool exasock_tx_neigh_ha(struct net_device *dev, __be32 nexthop,
 	if (neigh && ((READ_ONCE(neigh->nud_state) & NUD_CONNECTED) ||
 		      !neigh_event_send(neigh, NULL))) {
 		neigh_ha_snapshot(ha, neigh, dev);
+		/* TCP's ACKs confirm the neighbour, as ip_finish_output2() */
+		if (skb)
+			sock_confirm_neigh(skb, neigh);
 		ok = true;
 	}
 	rcu_read_unlock_bh();
@@ -272,7 +276,7 @@ int exasock_udp_sendmsg(struct exasock_sock *esk, struct msghdr *msg,
 	if (sizeof(struct iphdr) + sizeof(struct udphdr) + len > esk->tx.mtu)
 		goto out;	/* needs fragments */
 
-	if (!exasock_tx_neigh_ha(esk->tx.dst->dev, esk->tx.nexthop, ha)) {
+	if (!exasock_tx_neigh_ha(esk->tx.dst->dev, esk->tx.nexthop, ha, NULL)) {
 		exasock_count(&exasock_stats, EXASOCK_STAT_TX_UNRESOLVED);
 		goto out;
 	}
@@ -312,6 +316,17 @@ out:
 static const struct inet_connection_sock_af_ops *exasock_ipv4_af_ops;
 static struct inet_connection_sock_af_ops exasock_tcp_af_ops;
 
+/* Does a cgroup BPF egress program watch @tsk? As ip_finish_output(). */
+static bool exasock_tx_cgroup_egress(struct sock *tsk)
+{
+#ifdef CONFIG_CGROUP_BPF
+	return cgroup_bpf_enabled(CGROUP_INET_EGRESS) &&
+	       cgroup_bpf_sock_enabled(tsk, CGROUP_INET_EGRESS);
+#else
+	return false;
+#endif
+}
+
 /*
  * __ip_queue_xmit() for a connected socket without IP options, then
  * what ip_finish_output2() does for a resolved neighbour. Under the
@@ -329,7 +344,15 @@ static int exasock_tcp_queue_xmit(struct sock *tsk, struct sk_buff *skb,
 	unsigned int len;
 	int ttl, err;
 
-	if (rcu_access_pointer(inet->inet_opt) || skb_rtable(skb))
+	/* What ip_output() would do to the segment: options, netfilter at
+	 * LOCAL_OUT (where conntrack and NAT start, so the rx side's
+	 * PRE_ROUTING/LOCAL_IN test and this one cover them), cgroup egress
+	 * programs; and BIG TCP lengths (over 64 KiB).
+	 */
+	if (rcu_access_pointer(inet->inet_opt) || skb_rtable(skb) ||
+	    exasock_nf_hooked(sock_net(tsk), NF_INET_LOCAL_OUT) ||
+	    exasock_tx_cgroup_egress(tsk) ||
+	    skb->len + sizeof(*iph) > IP_MAX_MTU)
 		goto slow;
 
 	rcu_read_lock();
@@ -343,7 +366,7 @@ static int exasock_tcp_queue_xmit(struct sock *tsk, struct sk_buff *skb,
 	if (len > dst_mtu(&rt->dst) ||
 	    skb_headroom(skb) < sizeof(*iph) + LL_RESERVED_SPACE(dev))
 		goto slow_unlock;
-	if (!exasock_tx_neigh_ha(dev, rt_nexthop(rt, fl4->daddr), ha)) {
+	if (!exasock_tx_neigh_ha(dev, rt_nexthop(rt, fl4->daddr), ha, skb)) {
 		exasock_count(&exasock_stats, EXASOCK_STAT_TX_UNRESOLVED);
 		goto slow_unlock;
 	}
