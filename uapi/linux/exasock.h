@@ -236,7 +236,7 @@ enum {
 	EXASOCK_STAT_RX_PASS,		/* frames left to the kernel */
 	EXASOCK_STAT_RX_MALFORMED,	/* of which malformed */
 	EXASOCK_STAT_RX_BAD_CSUM,	/* bad UDP/TCP sum, left to kernel */
-	EXASOCK_STAT_RX_DROPPED,	/* dropped: ring full, no memory */
+	EXASOCK_STAT_RX_DROPPED,	/* ring full, no memory, filtered */
 	EXASOCK_STAT_TX_FAST,		/* frames sent by the fast path */
 	EXASOCK_STAT_TX_SLOW,		/* sends handed to the kernel */
 	EXASOCK_STAT_TX_UNRESOLVED,	/* of which: neighbour unresolved */
