@@ -13,9 +13,9 @@
  * IPv4 and Ethernet headers from the socket's cached route and the
  * neighbour and hands the frame to the device: no route or neighbour
  * output functions. IP options, netfilter at LOCAL_OUT (conntrack, NAT)
- * or cgroup egress programs in the way, a route that is not an attached interface's, an unresolved
- * neighbour or a segment that needs fragments take the kernel's
- * ip_queue_xmit().
+ * or cgroup egress programs in the way, a route that is not an attached
+ * interface's, an unresolved neighbour or a segment that needs fragments
+ * take the kernel's ip_queue_xmit().
  */
 #include <linux/etherdevice.h>
 #include <linux/if_ether.h>
