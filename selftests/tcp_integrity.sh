@@ -114,6 +114,17 @@ transfer() {
 		"show $acc" xfer_accelerated "$acc"
 }
 
+# paths_from_here, then paths_since: rx_accel and tx_fast between the two,
+# in $rx and $tx.
+paths_from_here() {
+	rx0=$(stat_of rx_accel)
+	tx0=$(stat_of tx_fast)
+}
+paths_since() {
+	rx=$(($(stat_of rx_accel) - rx0))
+	tx=$(($(stat_of tx_fast) - tx0))
+}
+
 no_netem=
 modprobe -q sch_netem 2>/dev/null
 port=5400
@@ -130,12 +141,10 @@ for run in "${RUNS[@]}"; do
 		tap_skip "$title: accelerated" "$no_netem"
 		continue
 	fi
-	rx0=$(stat_of rx_accel)
-	tx0=$(stat_of tx_fast)
+	paths_from_here
 	transfer "$title" "$port" "$side"
 	if [[ -z $cond ]]; then
-		rx=$(($(stat_of rx_accel) - rx0))
-		tx=$(($(stat_of tx_fast) - tx0))
+		paths_since
 		tap_diag "$title: rx_accel +$rx, tx_fast +$tx"
 		check "$title: short paths used (rx_accel +$rx, tx_fast +$tx, each >= 10)" \
 			test "$rx" -ge 10 -a "$tx" -ge 10
@@ -153,11 +162,9 @@ conntrack_invalid() {
 }
 
 title="clean, conntrack in A"
+no_nft=
 if ! command -v nft >/dev/null; then
-	for c in "$SIZE each way" accelerated "short paths stand aside" \
-		"no segment invalid"; do
-		tap_skip "$title: $c" "no nft"
-	done
+	no_nft="no nft"
 elif ! err=$(in_a nft -f - 2>&1 <<-EOT
 	table inet exatest {
 		counter invalid { }
@@ -172,16 +179,17 @@ elif ! err=$(in_a nft -f - 2>&1 <<-EOT
 	}
 	EOT
 ); then
+	no_nft="nft: $err"
+fi
+if [[ -n $no_nft ]]; then
 	for c in "$SIZE each way" accelerated "short paths stand aside" \
 		"no segment invalid"; do
-		tap_skip "$title: $c" "nft: $err"
+		tap_skip "$title: $c" "$no_nft"
 	done
 else
-	rx0=$(stat_of rx_accel)
-	tx0=$(stat_of tx_fast)
+	paths_from_here
 	transfer "$title" "$port" a
-	rx=$(($(stat_of rx_accel) - rx0))
-	tx=$(($(stat_of tx_fast) - tx0))
+	paths_since
 	check "$title: short paths stand aside (rx_accel +$rx, tx_fast +$tx)" \
 		test "$rx" -eq 0 -a "$tx" -eq 0
 	inv=$(conntrack_invalid)
