@@ -59,4 +59,14 @@ static int name(struct socket *sock, struct socket *newsock, int flags,	\
 #define exasock_tcp_rto_count(tp)	0
 #endif
 
+/* 6.3 split OutRequests (counted by __ip_local_out()) from OutTransmits
+ * (the old OUTPKTS, counted by ip_finish_output2()).
+ */
+#include <net/ip.h>
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+#define exasock_ip_inc_out_requests(net) IP_INC_STATS(net, IPSTATS_MIB_OUTREQUESTS)
+#else
+#define exasock_ip_inc_out_requests(net) do { } while (0)
+#endif
+
 #endif /* _EXASOCK_COMPAT_H */

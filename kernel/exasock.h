@@ -10,6 +10,8 @@
 #include <linux/percpu.h>
 #include <linux/skbuff.h>
 #include <linux/udp.h>
+#include <net/inet_ecn.h>
+#include <net/ip.h>
 #include <net/sock.h>
 #include <linux/exasock.h>
 
@@ -181,6 +183,28 @@ static inline bool exasock_nf_hooked(const struct net *net, unsigned int hook)
 	return false;
 #endif
 }
+/*
+ * The IPv4 MIB (nstat's Ip* counters) for packets the short paths take
+ * from the kernel's IP layer, counted as ip_rcv_core() and
+ * ip_protocol_deliver_rcu() count a delivered packet (softirq), and as
+ * __ip_local_out() and ip_finish_output2() count a sent one.
+ */
+static inline void exasock_ip_in_stats(struct net *net,
+				       const struct sk_buff *skb,
+				       const struct iphdr *iph)
+{
+	__IP_UPD_PO_STATS(net, IPSTATS_MIB_IN, skb->len);
+	__IP_ADD_STATS(net, IPSTATS_MIB_NOECTPKTS + (iph->tos & INET_ECN_MASK),
+		       max_t(unsigned short, 1, skb_shinfo(skb)->gso_segs));
+	__IP_INC_STATS(net, IPSTATS_MIB_INDELIVERS);
+}
+
+static inline void exasock_ip_out_stats(struct net *net, unsigned int len)
+{
+	exasock_ip_inc_out_requests(net);
+	IP_UPD_PO_STATS(net, IPSTATS_MIB_OUT, len);
+}
+
 int exasock_udp_deliver_mc(struct net *net, const struct iphdr *iph,
 			   const struct udphdr *uh, int ifindex,
 			   int (*deliver)(struct exasock_sock *esk, void *arg),

@@ -4,7 +4,9 @@
  * every frame before the IP stack and takes two kinds:
  *
  * - A UDP datagram for an accelerated socket that passes the checks
- *   ip_rcv() and udp_rcv() would make is copied into the socket's ring.
+ *   ip_rcv() and udp_rcv() would make is copied into the socket's ring,
+ *   unless netfilter, IPsec or a filter of the socket's (BPF, cgroup)
+ *   must see it: those are the kernel's path, through the twin.
  *   The skb is never modified: headers are read with skb_header_pointer()
  *   and the payload with skb_copy_bits().
  * - A TCP segment of an accelerated connection in ESTABLISHED, with no
@@ -28,6 +30,7 @@
 #include <net/l3mdev.h>
 #include <net/netfilter/nf_conntrack.h>
 #include <net/tcp.h>
+#include <net/udp.h>
 #include <net/xfrm.h>
 #include "exasock.h"
 
@@ -63,6 +66,47 @@ static const struct iphdr *exasock_rx_iph(struct sk_buff *skb,
 	return iph;
 }
 
+/*
+ * Where the kernel's path must see every packet: netfilter hooks on the
+ * way in (a firewall, conntrack), any inbound IPsec (a policy, a default
+ * that is not "accept", a packet that was decapsulated).
+ */
+static bool exasock_rx_net_plain(const struct net *net,
+				 const struct sk_buff *skb)
+{
+	if (exasock_nf_hooked(net, NF_INET_PRE_ROUTING) ||
+	    exasock_nf_hooked(net, NF_INET_LOCAL_IN))
+		return false;
+#ifdef CONFIG_XFRM
+	if (READ_ONCE(net->xfrm.policy_count[XFRM_POLICY_IN]) ||
+	    READ_ONCE(net->xfrm.policy_default[XFRM_POLICY_IN]) !=
+	    XFRM_USERPOLICY_ACCEPT || secpath_exists(skb))
+		return false;
+#endif
+	return true;
+}
+
+/*
+ * A UDP twin whose datagrams the kernel must filter: a socket BPF filter
+ * (it expects the data at the UDP header, which a frame in the rx_handler
+ * is not), a cgroup ingress program, an IPsec policy of its own.
+ */
+static bool exasock_udp_sock_plain(struct sock *tsk)
+{
+	if (rcu_access_pointer(tsk->sk_filter))
+		return false;
+#ifdef CONFIG_CGROUP_BPF
+	if (cgroup_bpf_enabled(CGROUP_INET_INGRESS) &&
+	    cgroup_bpf_sock_enabled(tsk, CGROUP_INET_INGRESS))
+		return false;
+#endif
+#ifdef CONFIG_XFRM
+	if (rcu_access_pointer(tsk->sk_policy[XFRM_POLICY_IN]))
+		return false;
+#endif
+	return true;
+}
+
 static bool exasock_udp_csum_ok(struct sk_buff *skb, const struct iphdr *iph,
 				const struct udphdr *uh, int ulen)
 {
@@ -79,24 +123,52 @@ struct exasock_rx_ctx {
 	struct exasock_iface *ifc;
 	struct sk_buff *skb;
 	struct exasock_rx_entry hdr;
+	bool filtered;		/* a member socket needs the kernel's path */
 };
 
-/* Copy the datagram into @esk's ring. 0, or -errno when dropped. */
+/*
+ * Copy the datagram into @esk's ring. 0, or -errno when dropped. The
+ * LSM has its say first, as sk_filter() gives it in udp_queue_rcv_skb().
+ */
 static int exasock_rx_deliver(struct exasock_sock *esk, void *arg)
 {
 	struct exasock_rx_ctx *ctx = arg;
+	struct net *net = sock_net(&esk->sk);
+	struct sock *tsk = READ_ONCE(esk->twin_sk);
 	int err;
 
+	err = tsk ? security_sock_rcv_skb(tsk, ctx->skb) : 0;
+	if (err) {
+		__UDP_INC_STATS(net, UDP_MIB_INERRORS, 0);
+		atomic_inc(&tsk->sk_drops);
+		exasock_rx_count(ctx->ifc, EXASOCK_STAT_RX_DROPPED);
+		return err;
+	}
 	err = exasock_ring_put(&esk->rx, &ctx->hdr, ctx->skb,
 			       sizeof(struct iphdr) + sizeof(struct udphdr));
 	if (err) {
+		/* As __udp_queue_rcv_skb() counts a full receive buffer. */
+		__UDP_INC_STATS(net, UDP_MIB_RCVBUFERRORS, 0);
+		__UDP_INC_STATS(net, UDP_MIB_INERRORS, 0);
 		exasock_sock_stat_add(esk, EXASOCK_STAT_RX_RING_FULL, 1);
 		exasock_rx_count(ctx->ifc, EXASOCK_STAT_RX_DROPPED);
 		return err;
 	}
+	__UDP_INC_STATS(net, UDP_MIB_INDATAGRAMS, 0);
 	exasock_sock_stat_add(esk, EXASOCK_STAT_RX_PACKETS, 1);
 	exasock_sock_stat_add(esk, EXASOCK_STAT_RX_BYTES, ctx->hdr.len);
 	esk->sk.sk_data_ready(&esk->sk);
+	return 0;
+}
+
+/* The first pass over a group's member sockets: may they all take it? */
+static int exasock_rx_mc_scan(struct exasock_sock *esk, void *arg)
+{
+	struct exasock_rx_ctx *ctx = arg;
+	struct sock *tsk = READ_ONCE(esk->twin_sk);
+
+	if (!exasock_udp_sock_plain(tsk))
+		ctx->filtered = true;
 	return 0;
 }
 
@@ -122,6 +194,8 @@ static bool exasock_udp_rx(struct exasock_iface *ifc, struct sk_buff *skb,
 	ulen = ntohs(uh->len);
 	if (ulen < sizeof(*uh) || ulen > tot_len - sizeof(*iph))
 		goto malformed;
+	if (!exasock_rx_net_plain(net, skb))
+		return false;
 
 	if (!multicast) {
 		esk = exasock_udp_lookup(net, iph->saddr, uh->source,
@@ -132,6 +206,14 @@ static bool exasock_udp_rx(struct exasock_iface *ifc, struct sk_buff *skb,
 		/* A wildcard socket takes only what is addressed to us. */
 		if (!READ_ONCE(esk->laddr) &&
 		    !__ip_dev_find(net, iph->daddr, false))
+			return false;
+		if (!exasock_udp_sock_plain(READ_ONCE(esk->twin_sk)))
+			return false;
+	} else {
+		/* Every member takes it from its ring, or none does. */
+		exasock_udp_deliver_mc(net, iph, uh, skb->dev->ifindex,
+				       exasock_rx_mc_scan, &ctx);
+		if (ctx.filtered)
 			return false;
 	}
 
@@ -156,9 +238,13 @@ static bool exasock_udp_rx(struct exasock_iface *ifc, struct sk_buff *skb,
 		if (!exasock_udp_deliver_mc(net, iph, uh, skb->dev->ifindex,
 					    exasock_rx_deliver, &ctx))
 			return false;
-	} else if (exasock_rx_deliver(esk, &ctx)) {
-		kfree_skb(skb);
-		return true;
+		exasock_ip_in_stats(net, skb, iph);
+	} else {
+		exasock_ip_in_stats(net, skb, iph);
+		if (exasock_rx_deliver(esk, &ctx)) {
+			kfree_skb(skb);
+			return true;
+		}
 	}
 	exasock_rx_count(ifc, EXASOCK_STAT_RX_ACCEL);
 	consume_skb(skb);
@@ -199,8 +285,7 @@ static bool exasock_tcp_plain_sock(struct net *net, struct sock *tsk,
 				   const struct sk_buff *skb,
 				   const struct iphdr *iph)
 {
-	if (exasock_nf_hooked(net, NF_INET_PRE_ROUTING) ||
-	    exasock_nf_hooked(net, NF_INET_LOCAL_IN) ||
+	if (!exasock_rx_net_plain(net, skb) ||
 	    iph->ttl < READ_ONCE(inet_sk(tsk)->min_ttl))
 		return false;
 #ifdef CONFIG_TCP_MD5SIG
@@ -208,10 +293,7 @@ static bool exasock_tcp_plain_sock(struct net *net, struct sock *tsk,
 		return false;
 #endif
 #ifdef CONFIG_XFRM
-	if (READ_ONCE(net->xfrm.policy_count[XFRM_POLICY_IN]) ||
-	    READ_ONCE(net->xfrm.policy_default[XFRM_POLICY_IN]) !=
-	    XFRM_USERPOLICY_ACCEPT || secpath_exists(skb) ||
-	    rcu_access_pointer(tsk->sk_policy[XFRM_POLICY_IN]))
+	if (rcu_access_pointer(tsk->sk_policy[XFRM_POLICY_IN]))
 		return false;
 #endif
 	return true;
@@ -331,6 +413,7 @@ static bool exasock_tcp_rx(struct exasock_iface *ifc, struct sk_buff **pskb,
 		bh_unlock_sock(tsk);
 		goto pass;
 	}
+	exasock_ip_in_stats(net, skb, iph);
 	if (!exasock_tcp_skb_prepare(skb, tot_len)) {
 		bh_unlock_sock(tsk);
 		kfree_skb(skb);

@@ -6,7 +6,8 @@
  * and neighbour, copy the payload once, hand the frame to the device.
  * Anything unusual goes back to the caller as -ENOTSUPP and is sent by
  * the twin, through the kernel's own UDP output, which owns ARP,
- * fragmentation, control messages and error reporting.
+ * fragmentation, control messages and error reporting; so does a socket
+ * whose packets netfilter (LOCAL_OUT) or a cgroup egress program must see.
  *
  * TCP: the twin's TCP builds each segment; its IP output is exasock's
  * (the queue_xmit of the twin's inet_connection_sock_af_ops), which adds
@@ -27,6 +28,7 @@
 #include <net/ip.h>
 #include <net/route.h>
 #include <net/tcp.h>
+#include <net/udp.h>
 #include "exasock.h"
 
 /* Flags the fast path implements; any other sends through the twin. */
@@ -244,6 +246,29 @@ static struct sk_buff *exasock_tx_build(struct exasock_sock *esk,
 	return skb;
 }
 
+/* Does a cgroup BPF egress program watch @tsk? As ip_finish_output(). */
+static bool exasock_tx_cgroup_egress(struct sock *tsk)
+{
+#ifdef CONFIG_CGROUP_BPF
+	return cgroup_bpf_enabled(CGROUP_INET_EGRESS) &&
+	       cgroup_bpf_sock_enabled(tsk, CGROUP_INET_EGRESS);
+#else
+	return false;
+#endif
+}
+
+/*
+ * What ip_local_out() and ip_output() would do to a packet of @tsk that
+ * the fast paths cannot: netfilter at LOCAL_OUT (a firewall, and where
+ * conntrack and NAT start, so the receive side's PRE_ROUTING/LOCAL_IN
+ * test and this one cover them) and cgroup egress programs.
+ */
+static bool exasock_tx_filtered(struct sock *tsk)
+{
+	return exasock_nf_hooked(sock_net(tsk), NF_INET_LOCAL_OUT) ||
+	       exasock_tx_cgroup_egress(tsk);
+}
+
 /**
  * exasock_udp_sendmsg - send one datagram on the fast path
  *
@@ -260,7 +285,8 @@ int exasock_udp_sendmsg(struct exasock_sock *esk, struct msghdr *msg,
 	__be32 daddr;
 	int err;
 
-	if (msg->msg_controllen || (msg->msg_flags & ~EXASOCK_TX_FLAGS))
+	if (msg->msg_controllen || (msg->msg_flags & ~EXASOCK_TX_FLAGS) ||
+	    exasock_tx_filtered(esk->twin->sk))
 		return -ENOTSUPP;
 	err = exasock_tx_dest(esk, msg, &daddr, &dport);
 	if (err)
@@ -292,11 +318,13 @@ int exasock_udp_sendmsg(struct exasock_sock *esk, struct msghdr *msg,
 		goto out;
 	}
 
+	exasock_ip_out_stats(sock_net(sk), skb->len - skb_network_offset(skb));
 	err = dev_queue_xmit(skb);
 	if (err > 0)
 		err = net_xmit_errno(err);	/* NET_XMIT_CN is no error */
 	if (err < 0)
 		goto out_err;
+	UDP_INC_STATS(sock_net(sk), UDP_MIB_OUTDATAGRAMS, 0);
 	exasock_sock_stat_add(esk, EXASOCK_STAT_TX_PACKETS, 1);
 	exasock_sock_stat_add(esk, EXASOCK_STAT_TX_BYTES, len);
 	exasock_count(&exasock_stats, EXASOCK_STAT_TX_FAST);
@@ -316,17 +344,6 @@ out:
 static const struct inet_connection_sock_af_ops *exasock_ipv4_af_ops;
 static struct inet_connection_sock_af_ops exasock_tcp_af_ops;
 
-/* Does a cgroup BPF egress program watch @tsk? As ip_finish_output(). */
-static bool exasock_tx_cgroup_egress(struct sock *tsk)
-{
-#ifdef CONFIG_CGROUP_BPF
-	return cgroup_bpf_enabled(CGROUP_INET_EGRESS) &&
-	       cgroup_bpf_sock_enabled(tsk, CGROUP_INET_EGRESS);
-#else
-	return false;
-#endif
-}
-
 /*
  * __ip_queue_xmit() for a connected socket without IP options, then
  * what ip_finish_output2() does for a resolved neighbour. Under the
@@ -344,15 +361,11 @@ static int exasock_tcp_queue_xmit(struct sock *tsk, struct sk_buff *skb,
 	unsigned int len;
 	int ttl, err;
 
-	/* What ip_output() would do to the segment: options, netfilter at
-	 * LOCAL_OUT (where conntrack and NAT start, so the rx side's
-	 * PRE_ROUTING/LOCAL_IN test and this one cover them), cgroup egress
-	 * programs; and BIG TCP lengths (over 64 KiB).
+	/* IP options, netfilter or cgroup egress programs in the way, and
+	 * BIG TCP lengths (over 64 KiB) are for ip_queue_xmit().
 	 */
 	if (rcu_access_pointer(inet->inet_opt) || skb_rtable(skb) ||
-	    exasock_nf_hooked(sock_net(tsk), NF_INET_LOCAL_OUT) ||
-	    exasock_tx_cgroup_egress(tsk) ||
-	    skb->len + sizeof(*iph) > IP_MAX_MTU)
+	    exasock_tx_filtered(tsk) || skb->len + sizeof(*iph) > IP_MAX_MTU)
 		goto slow;
 
 	rcu_read_lock();
@@ -391,6 +404,7 @@ static int exasock_tcp_queue_xmit(struct sock *tsk, struct sk_buff *skb,
 	skb->mark = READ_ONCE(tsk->sk_mark);
 	skb->protocol = htons(ETH_P_IP);
 	skb->dev = dev;
+	exasock_ip_out_stats(sock_net(tsk), skb->len);
 	if (dev_hard_header(skb, dev, ETH_P_IP, ha, NULL, skb->len) < 0) {
 		rcu_read_unlock();
 		kfree_skb(skb);

@@ -36,6 +36,7 @@ set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/udp_lib.sh"
 . "$(dirname "$0")/tcp_xfer_lib.sh"
+. "$(dirname "$0")/tcp_state_lib.sh"
 
 # One connection each: SIDE|NETEM, SIDE a where the accelerated end
 # listens, b where it connects; NETEM empty for a clean link.
@@ -52,7 +53,7 @@ SIZE=8M
 
 require_exasock
 require_cmd python3 tc
-tap_plan $((${#RUNS[@]} * 2 + 7))
+tap_plan $((${#RUNS[@]} * 2 + 9))
 setup_pair
 attach_a || tap_fail "attach exa0"
 
@@ -116,13 +117,19 @@ transfer() {
 
 # paths_from_here, then paths_since: rx_accel and tx_fast between the two,
 # in $rx and $tx.
+# Also A's IpInReceives and IpOutRequests, in $ipin and $ipout: the short
+# paths count what they carry there, as the kernel's IP layer would.
 paths_from_here() {
 	rx0=$(stat_of rx_accel)
 	tx0=$(stat_of tx_fast)
+	ipin0=$(nstat_of "$NS_A" IpInReceives)
+	ipout0=$(nstat_of "$NS_A" IpOutRequests)
 }
 paths_since() {
 	rx=$(($(stat_of rx_accel) - rx0))
 	tx=$(($(stat_of tx_fast) - tx0))
+	ipin=$(($(nstat_of "$NS_A" IpInReceives) - ipin0))
+	ipout=$(($(nstat_of "$NS_A" IpOutRequests) - ipout0))
 }
 
 no_netem=
@@ -148,6 +155,8 @@ for run in "${RUNS[@]}"; do
 		tap_diag "$title: rx_accel +$rx, tx_fast +$tx"
 		check "$title: short paths used (rx_accel +$rx, tx_fast +$tx, each >= 10)" \
 			test "$rx" -ge 10 -a "$tx" -ge 10
+		check "$title: A's IP counters include them (IpInReceives +$ipin >= $rx, IpOutRequests +$ipout >= $tx)" \
+			test "$ipin" -ge "$rx" -a "$ipout" -ge "$tx"
 	fi
 	[[ -z $cond ]] || tap_diag "${cond}: A's netem sent $(qdisc_sent) packets," \
 		"$(in_a tc -s qdisc show dev "$DEV_A" | grep -o 'dropped [0-9]*' | head -n 1)"

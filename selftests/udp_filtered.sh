@@ -1,0 +1,175 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# UDP fast paths and the rest of the kernel: the IPv4 and UDP counters
+# (nstat's Ip* and Udp*) count what the rings and the fast send path
+# carry, as if the kernel's own IP layer had; and where netfilter has a
+# say (an nft rule in A), the fast paths stand aside so that it sees, and
+# can drop, every datagram: in and out.
+#
+#   netns A                               netns B
+#   exa0 10.77.0.1 (attached)  <-veth->  exa1 10.77.0.2
+#   exasock udp_tool recv, send           udp_tool send, recv (plain)
+#   [nft table exaudp, later]
+
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/udp_lib.sh"
+. "$(dirname "$0")/tcp_state_lib.sh"
+
+require_exasock
+require_cmd nstat
+tap_plan 10
+setup_pair
+attach_a || tap_fail "attach exa0"
+N=50
+
+# mib_from_here, then mib_since NAME...: deltas of A's counters in
+# D[NAME] (SNMP names, or the module's rx_accel and tx_fast).
+declare -A M0 D
+mib_names=(IpInReceives IpInDelivers UdpInDatagrams IpOutRequests
+	   UdpOutDatagrams rx_accel tx_fast)
+mib_value() {
+	case $1 in
+	rx_accel|tx_fast)	stat_of "$1" ;;
+	*)			nstat_of "$NS_A" "$1" ;;
+	esac
+}
+mib_from_here() {
+	local k
+
+	for k in "${mib_names[@]}"; do
+		M0[$k]=$(mib_value "$k")
+	done
+}
+mib_since() {
+	local k
+
+	for k in "${mib_names[@]}"; do
+		D[$k]=$(($(mib_value "$k") - M0[$k]))
+	done
+	tap_diag "$1: $(for k in "${mib_names[@]}"; do printf '%s +%s ' "$k" "${D[$k]}"; done)"
+}
+
+# recv_in_a PORT: an accelerated receiver of $N datagrams sent from B.
+recv_in_a() {
+	bg rcv in_a "$EXA" "$TOOL" recv -b "$IP_A:$1" -n "$N" -a
+	wait_ready rcv || return 1
+	in_b "$TOOL" send -t "$IP_A:$1" -n "$N" -s 100 >/dev/null
+	bg_wait rcv 20 || { show rcv; return 1; }
+}
+
+# send_from_a PORT: an accelerated sender of $N datagrams to B.
+send_from_a() {
+	bg rcv in_b "$TOOL" recv -b "$IP_B:$1" -n "$N"
+	wait_ready rcv || return 1
+	in_a "$EXA" "$TOOL" send -t "$IP_B:$1" -n "$N" -s 100 -p 200 -a >/dev/null
+	bg_wait rcv 20 || { show rcv; return 1; }
+}
+
+# -- the counters ---------------------------------------------------------
+mib_from_here
+recv_in_a 5101
+rc=$?
+mib_since "ring receive"
+check "$N datagrams received through A's ring (rx_accel +${D[rx_accel]})" \
+	test "$rc" = 0 -a "${D[rx_accel]}" -ge "$N"
+check "A's IpInReceives, IpInDelivers and UdpInDatagrams count them (each >= $N)" \
+	test "${D[IpInReceives]}" -ge "$N" -a "${D[IpInDelivers]}" -ge "$N" \
+	-a "${D[UdpInDatagrams]}" -ge "$N"
+
+mib_from_here
+send_from_a 5102
+rc=$?
+mib_since "fast send"
+check "$N datagrams sent by A's fast path (tx_fast +${D[tx_fast]})" \
+	test "$rc" = 0 -a "${D[tx_fast]}" -ge "$N"
+check "A's IpOutRequests and UdpOutDatagrams count them (each >= $N)" \
+	test "${D[IpOutRequests]}" -ge "$N" -a "${D[UdpOutDatagrams]}" -ge "$N"
+
+# -- netfilter ------------------------------------------------------------
+# nft_count NAME: packets counted by A's named counter NAME.
+nft_count() {
+	in_a nft list counter inet exaudp "$1" |
+		sed -n 's/.*packets \([0-9]*\).*/\1/p'
+}
+
+if ! command -v nft >/dev/null; then
+	no_nft="no nft"
+elif ! err=$(in_a nft -f - 2>&1 <<-EOT
+	table inet exaudp {
+		counter in_drop { }
+		counter out_drop { }
+		chain in {
+			type filter hook input priority 0;
+			udp dport 5103 counter name in_drop drop
+		}
+		chain out {
+			type filter hook output priority 0;
+			udp dport 5105 counter name out_drop drop
+		}
+	}
+	EOT
+); then
+	no_nft="nft failed: $err"
+else
+	no_nft=
+fi
+
+if [[ -n $no_nft ]]; then
+	for t in "an input rule drops datagrams for an accelerated socket" \
+		 "other ports still arrive, through the kernel's path" \
+		 "an output rule drops an accelerated socket's datagram" \
+		 "other ports still leave, through the kernel's path" \
+		 "rule gone: the fast paths are back"; do
+		tap_skip "$t" "$no_nft"
+	done
+else
+	mib_from_here
+	bg drop in_a "$EXA" "$TOOL" dump -b "$IP_A:5103" -a
+	wait_ready drop
+	in_b "$TOOL" send -t "$IP_A:5103" -n 20 -s 100 >/dev/null
+	bg_wait drop 20
+	mib_since "input rule"
+	check "an input rule drops datagrams for an accelerated socket (nft $(nft_count in_drop)/20, received: $(grep -c '^datagram' "$TMPD/drop.out"), rx_accel +${D[rx_accel]})" \
+		eval '[[ $(nft_count in_drop) -eq 20 && ${D[rx_accel]} -eq 0 ]] &&
+		      ! grep -q "^datagram" "$TMPD/drop.out"'
+
+	mib_from_here
+	recv_in_a 5104
+	rc=$?
+	mib_since "input hook, other port"
+	check "other ports still arrive, through the kernel's path (rx_accel +${D[rx_accel]})" \
+		test "$rc" = 0 -a "${D[rx_accel]}" -eq 0
+
+	# As without exasock, the send that the rule drops fails with EPERM.
+	mib_from_here
+	bg drop in_b "$TOOL" dump -b "$IP_B:5105"
+	wait_ready drop
+	in_a "$EXA" "$TOOL" send -t "$IP_B:5105" -n 20 -s 100 -a \
+		>/dev/null 2>"$TMPD/send.err"
+	bg_wait drop 20
+	mib_since "output rule"
+	tap_diag "sender: $(cat "$TMPD/send.err")"
+	check "an output rule drops an accelerated socket's datagram, send fails with EPERM (nft $(nft_count out_drop)/1, received: $(grep -c '^datagram' "$TMPD/drop.out"), tx_fast +${D[tx_fast]})" \
+		eval '[[ $(nft_count out_drop) -eq 1 && ${D[tx_fast]} -eq 0 ]] &&
+		      grep -q "Operation not permitted" "$TMPD/send.err" &&
+		      ! grep -q "^datagram" "$TMPD/drop.out"'
+
+	mib_from_here
+	send_from_a 5106
+	rc=$?
+	mib_since "output hook, other port"
+	check "other ports still leave, through the kernel's path (tx_fast +${D[tx_fast]})" \
+		test "$rc" = 0 -a "${D[tx_fast]}" -eq 0
+
+	in_a nft delete table inet exaudp
+	mib_from_here
+	recv_in_a 5107 && send_from_a 5108
+	rc=$?
+	mib_since "rule gone"
+	check "rule gone: the fast paths are back (rx_accel +${D[rx_accel]}, tx_fast +${D[tx_fast]})" \
+		test "$rc" = 0 -a "${D[rx_accel]}" -ge "$N" -a "${D[tx_fast]}" -ge "$N"
+fi
+check "kernel log clean" kernel_log_clean
+tap_finish
