@@ -86,6 +86,16 @@ static bool exasock_rx_net_plain(const struct net *net,
 	return true;
 }
 
+/* Has the socket an IPsec policy of its own for what it receives? */
+static bool exasock_sk_xfrm_in(const struct sock *tsk)
+{
+#ifdef CONFIG_XFRM
+	return rcu_access_pointer(tsk->sk_policy[XFRM_POLICY_IN]);
+#else
+	return false;
+#endif
+}
+
 /*
  * A UDP twin whose datagrams the kernel must filter: a socket BPF filter
  * (it expects the data at the UDP header, which a frame in the rx_handler
@@ -100,11 +110,7 @@ static bool exasock_udp_sock_plain(struct sock *tsk)
 	    cgroup_bpf_sock_enabled(tsk, CGROUP_INET_INGRESS))
 		return false;
 #endif
-#ifdef CONFIG_XFRM
-	if (rcu_access_pointer(tsk->sk_policy[XFRM_POLICY_IN]))
-		return false;
-#endif
-	return true;
+	return !exasock_sk_xfrm_in(tsk);
 }
 
 static bool exasock_udp_csum_ok(struct sk_buff *skb, const struct iphdr *iph,
@@ -292,11 +298,7 @@ static bool exasock_tcp_plain_sock(struct net *net, struct sock *tsk,
 	if (rcu_access_pointer(tcp_sk(tsk)->md5sig_info))
 		return false;
 #endif
-#ifdef CONFIG_XFRM
-	if (rcu_access_pointer(tsk->sk_policy[XFRM_POLICY_IN]))
-		return false;
-#endif
-	return true;
+	return !exasock_sk_xfrm_in(tsk);
 }
 
 static bool exasock_tcp_csum_ok(struct sk_buff *skb, const struct iphdr *iph,
