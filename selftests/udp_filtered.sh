@@ -126,7 +126,7 @@ if [[ -n $no_nft ]]; then
 	done
 else
 	mib_from_here
-	bg drop in_a "$EXA" "$TOOL" dump -b "$IP_A:5103" -a
+	bg drop in_a "$EXA" "$TOOL" dump -b "$IP_A:5103" -T 2000 -a
 	wait_ready drop
 	in_b "$TOOL" send -t "$IP_A:5103" -n 20 -s 100 >/dev/null
 	bg_wait drop 20
@@ -144,7 +144,7 @@ else
 
 	# As without exasock, the send that the rule drops fails with EPERM.
 	mib_from_here
-	bg drop in_b "$TOOL" dump -b "$IP_B:5105"
+	bg drop in_b "$TOOL" dump -b "$IP_B:5105" -T 2000
 	wait_ready drop
 	in_a "$EXA" "$TOOL" send -t "$IP_B:5105" -n 20 -s 100 -a \
 		>/dev/null 2>"$TMPD/send.err"
