@@ -130,6 +130,7 @@ struct exasock_rx_ctx {
 	struct sk_buff *skb;
 	struct exasock_rx_entry hdr;
 	bool filtered;		/* a member socket needs the kernel's path */
+	int matched;		/* sockets offered the datagram */
 };
 
 /*
@@ -143,6 +144,7 @@ static int exasock_rx_deliver(struct exasock_sock *esk, void *arg)
 	struct sock *tsk = READ_ONCE(esk->twin_sk);
 	int err;
 
+	ctx->matched++;
 	err = tsk ? security_sock_rcv_skb(tsk, ctx->skb) : 0;
 	if (err) {
 		__UDP_INC_STATS(net, UDP_MIB_INERRORS, 0);
@@ -156,6 +158,8 @@ static int exasock_rx_deliver(struct exasock_sock *esk, void *arg)
 		/* As __udp_queue_rcv_skb() counts a full receive buffer. */
 		__UDP_INC_STATS(net, UDP_MIB_RCVBUFERRORS, 0);
 		__UDP_INC_STATS(net, UDP_MIB_INERRORS, 0);
+		if (tsk)
+			atomic_inc(&tsk->sk_drops);
 		exasock_sock_stat_add(esk, EXASOCK_STAT_RX_RING_FULL, 1);
 		exasock_rx_count(ctx->ifc, EXASOCK_STAT_RX_DROPPED);
 		return err;
@@ -241,10 +245,16 @@ static bool exasock_udp_rx(struct exasock_iface *ifc, struct sk_buff *skb,
 
 	if (multicast) {
 		/* Every member socket gets a copy, as from the kernel. */
-		if (!exasock_udp_deliver_mc(net, iph, uh, skb->dev->ifindex,
-					    exasock_rx_deliver, &ctx))
+		int n = exasock_udp_deliver_mc(net, iph, uh, skb->dev->ifindex,
+					       exasock_rx_deliver, &ctx);
+
+		if (!ctx.matched)
 			return false;
 		exasock_ip_in_stats(net, skb, iph);
+		if (!n) {	/* every member dropped it, counted */
+			kfree_skb(skb);
+			return true;
+		}
 	} else {
 		exasock_ip_in_stats(net, skb, iph);
 		if (exasock_rx_deliver(esk, &ctx)) {
