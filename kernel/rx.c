@@ -133,6 +133,19 @@ struct exasock_rx_ctx {
 	int matched;		/* sockets offered the datagram */
 };
 
+/* A datagram a socket could not take, counted as udp_queue_rcv_one_skb()
+ * counts its drops. Returns @err.
+ */
+static int exasock_rx_drop(struct exasock_rx_ctx *ctx, struct net *net,
+			   struct sock *tsk, int err)
+{
+	__UDP_INC_STATS(net, UDP_MIB_INERRORS, 0);
+	if (tsk)
+		atomic_inc(&tsk->sk_drops);
+	exasock_rx_count(ctx->ifc, EXASOCK_STAT_RX_DROPPED);
+	return err;
+}
+
 /*
  * Copy the datagram into @esk's ring. 0, or -errno when dropped. The
  * LSM has its say first, as sk_filter() gives it in udp_queue_rcv_skb().
@@ -146,23 +159,15 @@ static int exasock_rx_deliver(struct exasock_sock *esk, void *arg)
 
 	ctx->matched++;
 	err = tsk ? security_sock_rcv_skb(tsk, ctx->skb) : 0;
-	if (err) {
-		__UDP_INC_STATS(net, UDP_MIB_INERRORS, 0);
-		atomic_inc(&tsk->sk_drops);
-		exasock_rx_count(ctx->ifc, EXASOCK_STAT_RX_DROPPED);
-		return err;
-	}
+	if (err)
+		return exasock_rx_drop(ctx, net, tsk, err);
 	err = exasock_ring_put(&esk->rx, &ctx->hdr, ctx->skb,
 			       sizeof(struct iphdr) + sizeof(struct udphdr));
 	if (err) {
 		/* As __udp_queue_rcv_skb() counts a full receive buffer. */
 		__UDP_INC_STATS(net, UDP_MIB_RCVBUFERRORS, 0);
-		__UDP_INC_STATS(net, UDP_MIB_INERRORS, 0);
-		if (tsk)
-			atomic_inc(&tsk->sk_drops);
 		exasock_sock_stat_add(esk, EXASOCK_STAT_RX_RING_FULL, 1);
-		exasock_rx_count(ctx->ifc, EXASOCK_STAT_RX_DROPPED);
-		return err;
+		return exasock_rx_drop(ctx, net, tsk, err);
 	}
 	__UDP_INC_STATS(net, UDP_MIB_INDATAGRAMS, 0);
 	exasock_sock_stat_add(esk, EXASOCK_STAT_RX_PACKETS, 1);
