@@ -133,6 +133,14 @@ struct exasock_sock {
 	struct exasock_tx_cache tx;
 	u32 opt_gen;			/* bumped by every setsockopt */
 
+	/* TCP frames the program sends itself (tcp_raw.c). Written by the
+	 * twin's owner, read by the receive path under its bh lock.
+	 */
+	bool raw_armed;			/* a header is out, not advanced */
+	u32 raw_seq;			/* its sequence number */
+	struct sk_buff_head raw_held;	/* peer segments held for it */
+	u32 raw_held_bytes;		/* their truesize */
+
 	atomic64_t stats[__EXASOCK_STAT_MAX];	/* per socket */
 };
 
@@ -246,6 +254,18 @@ u32 exasock_tcp_send_q(struct sock *tsk);
 void exasock_tcp_stats(struct sock *tsk, u64 out[__EXASOCK_STAT_MAX]);
 void exasock_tcp_gauges(u64 stats[__EXASOCK_STAT_MAX]);
 
+/* ---- tcp_raw.c: TCP frames the program sends itself ------------------- */
+
+int exasock_tcp_raw_device(struct exasock_sock *esk, struct sock *tsk,
+			   struct exasock_device_info *info);
+int exasock_tcp_raw_header(struct exasock_sock *esk, struct sock *tsk,
+			   u8 *buf);
+int exasock_tcp_raw_advance(struct exasock_sock *esk, struct sock *tsk,
+			    struct msghdr *msg, size_t len);
+void exasock_tcp_raw_send(struct exasock_sock *esk, struct sock *tsk);
+void exasock_tcp_raw_close(struct exasock_sock *esk, struct sock *tsk);
+bool exasock_tcp_raw_hold(struct sock *tsk, struct sk_buff *skb);
+
 /* ---- tx.c: fast send path --------------------------------------------- */
 
 int exasock_udp_sendmsg(struct exasock_sock *esk, struct msghdr *msg,
@@ -255,6 +275,10 @@ bool exasock_route_attached(struct net *net, __be32 daddr, __be32 saddr,
 			    int oif);
 int exasock_tx_init(void);
 void exasock_tcp_tx_take(struct sock *tsk);
+struct rtable;
+bool exasock_tx_route_plain(const struct rtable *rt);
+bool exasock_tx_neigh_ha(struct net_device *dev, __be32 nexthop, u8 *ha,
+			 struct sk_buff *skb);
 void exasock_tcp_tx_give_back(struct sock *tsk);
 
 /* ---- rx.c: receive demultiplexing --------------------------------------- */

@@ -452,7 +452,9 @@ static bool exasock_tcp_rx(struct exasock_iface *ifc, struct sk_buff **pskb,
 	__TCP_INC_STATS(net, TCP_MIB_INSEGS);
 	sk_incoming_cpu_update(tsk);
 	tcp_segs_in(tcp_sk(tsk), skb);
-	tcp_v4_do_rcv(tsk, skb);
+	/* It may acknowledge a frame the program sent itself. */
+	if (likely(!exasock_tcp_raw_hold(tsk, skb)))
+		tcp_v4_do_rcv(tsk, skb);
 	bh_unlock_sock(tsk);
 	sock_put(tsk);
 	exasock_rx_count(ifc, EXASOCK_STAT_RX_ACCEL);

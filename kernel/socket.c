@@ -813,7 +813,16 @@ static int exasock_sendmsg(struct socket *sock, struct msghdr *msg,
 		}
 		exasock_sync_twin(sock);
 		exasock_tcp_reconcile_err(esk, twin->sk);
-		err = twin->ops->sendmsg(twin, msg, len);
+		if (msg->msg_flags & MSG_EXA_ADVANCE) {
+			err = exasock_tcp_raw_advance(esk, twin->sk, msg, len);
+		} else {
+			if (unlikely(READ_ONCE(esk->raw_armed))) {
+				lock_sock(twin->sk);
+				exasock_tcp_raw_send(esk, twin->sk);
+				release_sock(twin->sk);
+			}
+			err = twin->ops->sendmsg(twin, msg, len);
+		}
 		exasock_tcp_reconcile_err(esk, twin->sk);
 		return err;
 	}
@@ -1119,7 +1128,10 @@ static int exasock_getsockopt(struct socket *sock, int level, int optname,
 		int val;
 		struct exasock_mmap_info mmap;
 		struct exasock_sock_info info;
+		struct exasock_device_info dev;
+		u8 header[EXASOCK_TCP_HEADER_LEN];
 	} u;
+	int err;
 	int len, size;
 
 	if (level != SOL_EXASOCK) {
@@ -1158,6 +1170,25 @@ static int exasock_getsockopt(struct socket *sock, int level, int optname,
 		if (u.val < 0)
 			return u.val;
 		size = sizeof(int);
+		break;
+	case SO_EXA_DEVICE:
+		if (!twin)
+			return -EBADFD;
+		err = exasock_tcp_raw_device(esk, twin->sk, &u.dev);
+		if (err)
+			return err;
+		size = sizeof(u.dev);
+		break;
+	case SO_EXA_TCP_HEADER:
+		/* All of it or nothing: a cut header arms for no frame. */
+		if (len < (int)sizeof(u.header))
+			return -EINVAL;
+		if (!twin)
+			return -EBADFD;
+		err = exasock_tcp_raw_header(esk, twin->sk, u.header);
+		if (err)
+			return err;
+		size = sizeof(u.header);
 		break;
 	default:
 		return -ENOPROTOOPT;
@@ -1232,6 +1263,7 @@ static void exasock_sk_destruct(struct sock *sk)
 
 	if (esk->accelerated)
 		atomic_dec(&exasock_accel_socks);
+	__skb_queue_purge(&esk->raw_held);	/* empty since release */
 	exasock_ring_free(&esk->rx);
 	atomic_dec(&exasock_live_socks);
 }
@@ -1259,6 +1291,7 @@ int exasock_sock_init(struct net *net, struct socket *sock, int kern)
 
 	esk = exasock_sk(sk);
 	INIT_HLIST_NODE(&esk->hash_node);
+	__skb_queue_head_init(&esk->raw_held);
 	atomic_inc(&exasock_live_socks);
 
 	/* Ids in list order, so that a dump resuming by id misses none. */

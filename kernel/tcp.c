@@ -428,6 +428,7 @@ int exasock_tcp_inq(struct exasock_sock *esk, struct sock *tsk)
 void exasock_tcp_release(struct exasock_sock *esk, struct sock *tsk)
 {
 	lock_sock(tsk);
+	exasock_tcp_raw_close(esk, tsk);
 	if (exasock_accelerated(esk) && !exasock_ring_empty(&esk->rx) &&
 	    tsk->sk_state != TCP_LISTEN && tsk->sk_state != TCP_CLOSE) {
 		sock_set_flag(tsk, SOCK_LINGER);

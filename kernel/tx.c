@@ -62,7 +62,7 @@ bool exasock_route_attached(struct net *net, __be32 daddr, __be32 saddr,
  * attached interface, to an IPv4 next hop, with no IPsec transform and no
  * lightweight-tunnel encapsulation (ip_output() would apply those).
  */
-static bool exasock_tx_route_plain(const struct rtable *rt)
+bool exasock_tx_route_plain(const struct rtable *rt)
 {
 	return rt->rt_type == RTN_UNICAST && rt->rt_gw_family != AF_INET6 &&
 	       exasock_dev_attached(rt->dst.dev) && !dst_xfrm(&rt->dst) &&
@@ -137,8 +137,8 @@ static int exasock_tx_cache_build(struct exasock_sock *esk, __be32 daddr,
  * an incomplete or missing one makes us send through the kernel, which
  * creates the entry and queues the packet behind ARP. Returns false then.
  */
-static bool exasock_tx_neigh_ha(struct net_device *dev, __be32 nexthop,
-				u8 *ha, struct sk_buff *skb)
+bool exasock_tx_neigh_ha(struct net_device *dev, __be32 nexthop, u8 *ha,
+			 struct sk_buff *skb)
 {
 	struct neighbour *neigh;
 	bool ok = false;

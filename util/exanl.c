@@ -85,6 +85,13 @@ static const char *const stat_names[] = {
 	[EXASOCK_STAT_TCP_CONNS]		= "tcp_conns",
 	[EXASOCK_STAT_TCP_ACCEPTED]		= "tcp_accepted",
 	[EXASOCK_STAT_TCP_UNREAD_RESETS]	= "tcp_unread_resets",
+	[EXASOCK_STAT_TCP_RAW_HEADERS]		= "tcp_raw_headers",
+	[EXASOCK_STAT_TCP_RAW_ADVANCES]		= "tcp_raw_advances",
+	[EXASOCK_STAT_TCP_RAW_BYTES]		= "tcp_raw_bytes",
+	[EXASOCK_STAT_TCP_RAW_SKIPPED]		= "tcp_raw_skipped",
+	[EXASOCK_STAT_TCP_RAW_HELD]		= "tcp_raw_held",
+	[EXASOCK_STAT_TCP_RAW_STALE]		= "tcp_raw_stale",
+	[EXASOCK_STAT_TCP_RAW_LATE]		= "tcp_raw_late",
 };
 
 static const char *const feature_names[] = {
@@ -92,6 +99,7 @@ static const char *const feature_names[] = {
 	"native_twin",	/* EXASOCK_FEATURE_NATIVE_TWIN */
 	"msg_warm",	/* EXASOCK_FEATURE_MSG_WARM */
 	"tcp",		/* EXASOCK_FEATURE_TCP */
+	"tcp_raw",	/* EXASOCK_FEATURE_TCP_RAW */
 };
 
 static const char *const state_names[] = {

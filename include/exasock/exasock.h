@@ -12,6 +12,7 @@
 
 #include <linux/exasock.h>	/* EXASOCK_VERSION(), EXASOCK_VERSION_CODE */
 #include <exasock/socket.h>
+#include <exasock/tcp.h>
 
 #ifdef __cplusplus
 extern "C" {

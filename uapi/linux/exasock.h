@@ -87,20 +87,60 @@
  * Needs the twin; the library asks before a TCP connect.
  */
 #define SO_EXA_ROUTE			7
+/* struct exasock_device_info (read only): the interface an accelerated
+ * TCP connection leaves by.
+ */
+#define SO_EXA_DEVICE			8
+/* (read only) the Ethernet, IPv4 and TCP headers of the connection's next
+ * segment, EXASOCK_TCP_HEADER_LEN bytes, for a frame the program sends
+ * itself (exasock_tcp_build_header()). Fails with EAGAIN while the
+ * kernel still has unsent data or the neighbour is being resolved,
+ * ENOTCONN outside ESTABLISHED and CLOSE_WAIT, EOPNOTSUPP on a socket
+ * that is not accelerated TCP. See "Frames the program sends itself".
+ */
+#define SO_EXA_TCP_HEADER		9
 
 /* sendmsg() flag: run the whole send path but drop the frame just before
  * it would reach the device, to warm caches.
  */
 #define MSG_EXA_WARM			0x800000	/* unused by Linux */
 
+/*
+ * Frames the program sends itself
+ * -------------------------------
+ *
+ * getsockopt(SO_EXA_TCP_HEADER) returns the headers of the next segment
+ * (sequence number, acknowledgement and window as of the call; no TCP
+ * options) and arms the socket. The program completes the frame with
+ * its payload, sends it on the interface SO_EXA_DEVICE names (a packet
+ * socket, a NIC's own API, an FPGA), and then passes the same payload to
+ * sendmsg() with MSG_EXA_ADVANCE. The kernel then queues the bytes for
+ * retransmission exactly as a send() would, but does not put their first
+ * transmission on the wire again. Until that sendmsg() the kernel holds
+ * the peer's segments that acknowledge bytes it has not sent yet, instead
+ * of dropping them. An ordinary send in between disarms the socket: the
+ * header is stale, and the MSG_EXA_ADVANCE bytes are then simply sent.
+ */
+#define MSG_EXA_ADVANCE			0x400000	/* unused by Linux */
+
+#define EXASOCK_TCP_HEADER_LEN		(14 + 20 + 20)	/* Eth, IPv4, TCP */
+
+struct exasock_device_info {
+	__u32 ifindex;
+	__u32 port;		/* the device's dev_port (0 on one-port NICs) */
+	char name[16];		/* IFNAMSIZ, NUL-terminated */
+};
+
 #define EXASOCK_FEATURE_UDP		(1ULL << 0)
 #define EXASOCK_FEATURE_NATIVE_TWIN	(1ULL << 1)
 #define EXASOCK_FEATURE_MSG_WARM	(1ULL << 2)
 #define EXASOCK_FEATURE_TCP		(1ULL << 3)
+#define EXASOCK_FEATURE_TCP_RAW		(1ULL << 4)	/* SO_EXA_TCP_HEADER */
 #define EXASOCK_FEATURES_ALL		(EXASOCK_FEATURE_UDP | \
 					 EXASOCK_FEATURE_NATIVE_TWIN | \
 					 EXASOCK_FEATURE_MSG_WARM | \
-					 EXASOCK_FEATURE_TCP)
+					 EXASOCK_FEATURE_TCP | \
+					 EXASOCK_FEATURE_TCP_RAW)
 
 /*
  * Receive ring
@@ -263,6 +303,16 @@ enum {
 	EXASOCK_STAT_TCP_CONNS,			/* live accelerated TCP sockets */
 	EXASOCK_STAT_TCP_ACCEPTED,		/* connections accepted */
 	EXASOCK_STAT_TCP_UNREAD_RESETS,		/* closed with unread data */
+	/* TCP frames the program sent itself, per socket */
+	EXASOCK_STAT_TCP_RAW_HEADERS,		/* SO_EXA_TCP_HEADER built */
+	EXASOCK_STAT_TCP_RAW_ADVANCES,		/* MSG_EXA_ADVANCE sends */
+	EXASOCK_STAT_TCP_RAW_BYTES,		/* bytes they accounted */
+	EXASOCK_STAT_TCP_RAW_SKIPPED,		/* segments not sent twice */
+	EXASOCK_STAT_TCP_RAW_HELD,		/* peer segments held */
+	EXASOCK_STAT_TCP_RAW_STALE,		/* advances with a stale header */
+	EXASOCK_STAT_TCP_RAW_LATE,		/* bytes the kernel could not
+						 * count as sent at once
+						 */
 	__EXASOCK_STAT_MAX,
 };
 #define EXASOCK_STAT_MAX (__EXASOCK_STAT_MAX - 1)
