@@ -231,6 +231,14 @@ int exasock_tcp_raw_header(struct exasock_sock *esk, struct sock *tsk,
 		err = -EAGAIN;
 		goto out;
 	}
+	/* A frame must keep to the peer's window and the congestion window,
+	 * as tcp_write_xmit() keeps the twin's segments to them.
+	 */
+	if (tcp_packets_in_flight(tp) >= tcp_snd_cwnd(tp) ||
+	    after(tp->write_seq + tp->mss_cache, tcp_wnd_end(tp))) {
+		err = -EAGAIN;
+		goto out;
+	}
 	rt = exasock_tcp_raw_route(tsk, &err);
 	if (!rt)
 		goto out;

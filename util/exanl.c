@@ -88,7 +88,6 @@ static const char *const stat_names[] = {
 	[EXASOCK_STAT_TCP_RAW_HEADERS]		= "tcp_raw_headers",
 	[EXASOCK_STAT_TCP_RAW_ADVANCES]		= "tcp_raw_advances",
 	[EXASOCK_STAT_TCP_RAW_BYTES]		= "tcp_raw_bytes",
-	[EXASOCK_STAT_TCP_RAW_SKIPPED]		= "tcp_raw_skipped",
 	[EXASOCK_STAT_TCP_RAW_HELD]		= "tcp_raw_held",
 	[EXASOCK_STAT_TCP_RAW_STALE]		= "tcp_raw_stale",
 	[EXASOCK_STAT_TCP_RAW_LATE]		= "tcp_raw_late",

@@ -66,8 +66,10 @@ int exasock_tcp_get_device(int fd, char *dev, size_t dev_len, int *port_num);
  * exasock_tcp_set_length(). The TCP checksum is left 0.
  *
  * Return: the header length (EXASOCK_TCP_HEADER_LEN), or -1. Errors:
- * EOPNOTSUPP, ENOTCONN (not established), EAGAIN (the kernel still has
- * unsent bytes, or is resolving the next hop's address: try again soon),
+ * EOPNOTSUPP, ENOTCONN (not established), EAGAIN (try again soon: the
+ * kernel still has unsent bytes, the peer's window or the congestion
+ * window has no room for a full segment, or the next hop's address is
+ * being resolved),
  * ENOBUFS (@len too short), EINVAL (@offset or @flags not 0),
  * EHOSTUNREACH, EBADF, ENOTSOCK.
  */

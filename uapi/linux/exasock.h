@@ -94,7 +94,9 @@
 /* (read only) the Ethernet, IPv4 and TCP headers of the connection's next
  * segment, EXASOCK_TCP_HEADER_LEN bytes, for a frame the program sends
  * itself (exasock_tcp_build_header()). Fails with EAGAIN while the
- * kernel still has unsent data or the neighbour is being resolved,
+ * kernel still has unsent data, the peer's window or the congestion
+ * window has no room for a full segment, or the neighbour is being
+ * resolved,
  * ENOTCONN outside ESTABLISHED and CLOSE_WAIT, EOPNOTSUPP on a socket
  * that is not accelerated TCP. See "Frames the program sends itself".
  */
@@ -307,7 +309,6 @@ enum {
 	EXASOCK_STAT_TCP_RAW_HEADERS,		/* SO_EXA_TCP_HEADER built */
 	EXASOCK_STAT_TCP_RAW_ADVANCES,		/* MSG_EXA_ADVANCE sends */
 	EXASOCK_STAT_TCP_RAW_BYTES,		/* bytes they accounted */
-	EXASOCK_STAT_TCP_RAW_SKIPPED,		/* segments not sent twice */
 	EXASOCK_STAT_TCP_RAW_HELD,		/* peer segments held */
 	EXASOCK_STAT_TCP_RAW_STALE,		/* advances with a stale header */
 	EXASOCK_STAT_TCP_RAW_LATE,		/* bytes the kernel could not
