@@ -20,6 +20,7 @@
 # average latency (half a round trip, usec) per mode and message size and
 # the ratios against the kernel; a UDP throughput test (sockperf tp) and a
 # TCP one (iperf3, both ends in the same mode) for the kernel and exasock;
+# TCP ping-pong with frames the program sends itself (tcp-raw-send);
 # and writes the same to $EXASOCK_VM_OUT/bench.txt when that is set.
 #
 # Host load (other QEMU guests, builds) stalls a TCG guest's vCPUs for
@@ -277,6 +278,95 @@ throughput() {
 }
 
 # min A B: the smaller number, "-" counting as no number.
+# ---- TCP frames the program sends itself (examples/tcp-raw-send) ------
+#
+# The accelerated end in A sends each message as a frame it built on a
+# kernel header (tcp-raw.rst), to a plain echo server in B (tcp_tool), and
+# spins on the answer. Compared, same program, same peer: send() without
+# exasock (blocking), send() under exasock spinning, frames under exasock
+# spinning.
+RAW=$TOP/examples/tcp-raw-send
+RAW_ECHO=$TOP/selftests/build/tcp_tool
+RAW_COUNT=${BENCH_RAW_COUNT:-3000}
+RAW_MODES="kernel-send exasock-send exasock-frames"
+RAW_PORT=11200
+
+raw_listening() {
+	ip netns exec "$NS_B" ss -Hltn "sport = :$RAW_PORT" | grep -q .
+}
+
+# raw_pp MODE SIZE: median half round trip in usec, "-" if none.
+raw_pp() {
+	local mode=$1 size=$2 pid rtt prefix= flags=-p
+
+	RAW_PORT=$((RAW_PORT + 1))
+	ip netns exec "$NS_B" "$RAW_ECHO" listen -b "10.77.0.2:$RAW_PORT" \
+		-n 1 -x echo >"$WORK/raw-echo.out" 2>&1 &
+	pid=$!
+	busywait 10000 raw_listening || { kill "$pid"; echo -; return; }
+	case $mode in
+	exasock-send)	prefix="env EXASOCK_SPIN_USEC=-1 $LAUNCH" ;;
+	exasock-frames)	prefix="env EXASOCK_SPIN_USEC=-1 $LAUNCH"; flags= ;;
+	esac
+	# shellcheck disable=SC2086 # word splitting of prefix/flags wanted
+	ip netns exec "$NS_A" env LD_LIBRARY_PATH="$TOP/lib/ext" $prefix \
+		"$RAW" -e -c "$RAW_COUNT" -s "$size" $flags 10.77.0.2 \
+		"$RAW_PORT" >"$WORK/raw-$mode-$size-r$ROUND.out" 2>&1 || true
+	wait "$pid" 2>/dev/null || true
+	rtt=$(sed -n 's/^round trip: median \([0-9.]*\) us.*/\1/p' \
+		"$WORK/raw-$mode-$size-r$ROUND.out")
+	if [[ -z $rtt ]]; then
+		log "raw $mode $size B: no result:"
+		tail -n 3 "$WORK/raw-$mode-$size-r$ROUND.out" >&2
+		echo -
+		return
+	fi
+	awk -v r="$rtt" 'BEGIN { printf "%.1f\n", r / 2 }'
+}
+
+declare -A RAWLAT
+
+raw_table() {
+	local mode size
+
+	echo "TCP ping-pong, examples/tcp-raw-send against a plain echo server, median half round trip (usec), best of $ROUNDS runs of $RAW_COUNT messages"
+	printf '%-18s' "mode"
+	for size in $SIZES; do printf ' %10s' "${size} B"; done
+	echo
+	for mode in $RAW_MODES; do
+		printf '%-18s' "$mode"
+		for size in $SIZES; do printf ' %10s' "${RAWLAT[$mode,$size]}"; done
+		echo
+	done
+	printf '%-18s' "frames/send"
+	for size in $SIZES; do
+		printf ' %10s' "$(ratio "${RAWLAT[exasock-frames,$size]}" "${RAWLAT[exasock-send,$size]}")"
+	done
+	echo "   (frames the program sends / send(), both under exasock)"
+	printf '%-18s' "frames/kernel"
+	for size in $SIZES; do
+		printf ' %10s' "$(ratio "${RAWLAT[exasock-frames,$size]}" "${RAWLAT[kernel-send,$size]}")"
+	done
+	echo "   (frames under exasock / send() without it)"
+}
+
+raw_bench() {
+	local mode size v
+
+	[[ -x $RAW && -x $RAW_ECHO ]] ||
+		{ echo "bench.sh: $RAW or $RAW_ECHO missing; run make" >&2; exit 1; }
+	for ((ROUND = 1; ROUND <= ROUNDS; ROUND++)); do
+		for mode in $RAW_MODES; do
+			for size in $SIZES; do
+				log "round $ROUND/$ROUNDS: tcp-raw-send $mode ${size} B ..."
+				v=$(raw_pp "$mode" "$size")
+				log "  median $v usec"
+				RAWLAT[$mode,$size]=$(min "${RAWLAT[$mode,$size]:-}" "$v")
+			done
+		done
+	done
+}
+
 min() {
 	awk -v a="$1" -v b="$2" 'BEGIN {
 		if (a == "" || a == "-") print b;
@@ -345,6 +435,7 @@ main() {
 			done
 		done
 	done
+	[[ " $PROTOS " = *" tcp "* ]] && raw_bench
 	if [[ $DO_TP = 1 && " $PROTOS " = *" udp "* ]]; then
 		PROTO=udp
 		log "throughput kernel-blocking ${TP_SIZE} B ..."
@@ -379,6 +470,10 @@ main() {
 			echo
 			table "${PROTO^^} ping-pong latency, median half round trip (usec), best of $ROUNDS runs" MED
 		done
+		if [[ " $PROTOS " = *" tcp "* ]]; then
+			echo
+			raw_table
+		fi
 		if [[ $DO_TP = 1 && " $PROTOS " = *" udp "* ]]; then
 			echo
 			echo "UDP throughput, sockperf tp, ${TP_SIZE} B messages, $TIME s"
