@@ -996,12 +996,51 @@ void exasock_attach_twin(struct exasock_sock *esk, struct socket *twin,
 	WRITE_ONCE(esk->twin, twin);
 }
 
+/* SO_EXA_TWIN_SOCKOPT: the SOL_SOCKET options that belong to the twin. */
+static bool exasock_twin_sockopt(int optname)
+{
+	switch (optname) {
+	case SO_ATTACH_FILTER:
+	case SO_ATTACH_BPF:
+	case SO_DETACH_FILTER:
+	case SO_LOCK_FILTER:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static int exasock_set_twin_sockopt(struct exasock_sock *esk,
+				    sockptr_t optval, unsigned int optlen)
+{
+	struct socket *twin = READ_ONCE(esk->twin);
+	struct exasock_sockopt o;
+
+	if (optlen < sizeof(o))
+		return -EINVAL;
+	if (copy_from_sockptr(&o, optval, sizeof(o)))
+		return -EFAULT;
+	if (o.level != SOL_SOCKET || o.reserved)
+		return -EINVAL;
+	if (!exasock_twin_sockopt(o.optname))
+		return -ENOPROTOOPT;
+	if (!twin)
+		return -EBADFD;
+	if (sockptr_is_kernel(optval))
+		return -EINVAL;		/* the inner pointer is a user one */
+	return sock_setsockopt(twin, SOL_SOCKET, o.optname,
+			       USER_SOCKPTR(u64_to_user_ptr(o.optval)),
+			       o.optlen);
+}
+
 static int exasock_setsockopt_exa(struct exasock_sock *esk, int optname,
 				  sockptr_t optval, unsigned int optlen)
 {
 	struct sock *sk = &esk->sk;
 	int val, err = 0;
 
+	if (optname == SO_EXA_TWIN_SOCKOPT)
+		return exasock_set_twin_sockopt(esk, optval, optlen);
 	if (optlen < sizeof(int))
 		return -EINVAL;
 	if (copy_from_sockptr(&val, optval, sizeof(val)))
@@ -1056,7 +1095,8 @@ static int exasock_setsockopt(struct socket *sock, int level, int optname,
 		return -EBADFD;
 
 	/* SOL_SOCKET never arrives here: the kernel sets those on our
-	 * sock, and exasock_sync_twin() carries them over.
+	 * sock, and exasock_sync_twin() carries them over (the socket
+	 * filters come through SO_EXA_TWIN_SOCKOPT).
 	 */
 	err = twin->ops->setsockopt(twin, level, optname, optval, optlen);
 	/* A group joined on an attached interface accelerates the socket. */

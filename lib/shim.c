@@ -405,6 +405,35 @@ static int exa_is_join(int level, int optname)
 		optname == MCAST_JOIN_SOURCE_GROUP);
 }
 
+/*
+ * The socket filters act where the kernel's receive paths run them, on
+ * the native twin; the kernel would attach them to the exasock socket,
+ * which receives nothing itself. Returns 1 for any other option.
+ */
+static long exa_set_twin_opt(int fd, int level, int optname,
+			     const void *optval, socklen_t optlen)
+{
+	struct exasock_sockopt o = {
+		.level = SOL_SOCKET,
+		.optname = (uint32_t)optname,
+		.optval = (uintptr_t)optval,
+		.optlen = optlen,
+	};
+
+	if (level != SOL_SOCKET ||
+	    (optname != SO_ATTACH_FILTER && optname != SO_ATTACH_BPF &&
+	     optname != SO_DETACH_FILTER && optname != SO_LOCK_FILTER) ||
+	    exa_ent_kind(exa_fd_peek(fd)) != EXA_FD_KERNEL)
+		return 1;
+	if (REAL(setsockopt)(fd, SOL_EXASOCK, SO_EXA_TWIN_SOCKOPT, &o,
+			     sizeof(o)))
+		return -errno;
+	/* so that getsockopt(SO_LOCK_FILTER) reads it back */
+	if (optname == SO_LOCK_FILTER)
+		REAL(setsockopt)(fd, level, optname, optval, optlen);
+	return 0;
+}
+
 EXA_EXPORT int setsockopt(int fd, int level, int optname, const void *optval,
 			  socklen_t optlen)
 {
@@ -432,6 +461,11 @@ EXA_EXPORT int setsockopt(int fd, int level, int optname, const void *optval,
 			r = r < 0 ? r : 0;
 			goto out;
 		}
+	}
+	if (unlikely(level == SOL_SOCKET)) {
+		r = exa_set_twin_opt(fd, level, optname, optval, optlen);
+		if (r != 1)
+			goto out;
 	}
 	r = REAL(setsockopt)(fd, level, optname, optval, optlen) ? -errno : 0;
 	if (r)

@@ -5,7 +5,9 @@
 # (nstat's Ip* and Udp*) count what the rings and the fast send path
 # carry, as if the kernel's own IP layer had; and where netfilter has a
 # say (an nft rule in A), the fast paths stand aside so that it sees, and
-# can drop, every datagram: in and out.
+# can drop, every datagram: in and out.  Last, socket filters (classic
+# BPF) attached after a socket is accelerated, UDP and TCP, must filter
+# what it receives, and stop when detached (sock_filter.py).
 #
 #   netns A                               netns B
 #   exa0 10.77.0.1 (attached)  <-veth->  exa1 10.77.0.2
@@ -19,7 +21,7 @@ set -uo pipefail
 
 require_exasock
 require_cmd nstat
-tap_plan 10
+tap_plan 14
 setup_pair
 attach_a || tap_fail "attach exa0"
 N=50
@@ -171,5 +173,40 @@ else
 	check "rule gone: the fast paths are back (rx_accel +${D[rx_accel]}, tx_fast +${D[tx_fast]})" \
 		test "$rc" = 0 -a "${D[rx_accel]}" -ge "$N" -a "${D[tx_fast]}" -ge "$N"
 fi
+# -- socket filters attached after acceleration -------------------------
+SF=$TOP/selftests/sock_filter.py
+# sends NUM datagrams of SIZE payload bytes from B
+udp_burst() {
+	local i
+
+	for ((i = 0; i < $1; i++)); do
+		in_b bash -c "printf '%*s' $2 '' >/dev/udp/$IP_A/5110"
+	done
+}
+bg flt in_a "$EXA" python3 "$SF" udp "$IP_A" 5110
+wait_ready flt
+udp_burst 3 50
+udp_burst 3 200
+wait_out flt '^detached'
+udp_burst 3 50
+bg_wait flt 20
+show flt
+check "UDP: a filter attached after bind keeps only what it accepts" \
+	out_has flt '^filtered 200,200,200$'
+check "UDP: detached, everything arrives again" \
+	out_has flt '^open 50,50,50$'
+
+bg flt in_a "$EXA" python3 "$SF" tcp-server "$IP_A" 5111
+wait_ready flt
+bg flc in_b python3 "$SF" tcp-client "$IP_A" 5111
+bg_wait flc 60
+bg_wait flt 10
+show flt
+show flc
+check "TCP: a filter attached to an accepted connection drops its segments" \
+	out_has flt '^blocked$'
+check "TCP: detached, the retransmitted data arrives" \
+	eval 'out_has flt "^unblocked$" && out_has flc "^ok$"'
+
 check "kernel log clean" kernel_log_clean
 tap_finish

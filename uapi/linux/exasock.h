@@ -101,6 +101,22 @@
  * that is not accelerated TCP. See "Frames the program sends itself".
  */
 #define SO_EXA_TCP_HEADER		9
+/* struct exasock_sockopt (write only): a SOL_SOCKET option that has to
+ * act on the native twin rather than on the exasock socket: the socket
+ * filters (SO_ATTACH_FILTER, SO_ATTACH_BPF, SO_DETACH_FILTER,
+ * SO_LOCK_FILTER), which the receive paths run on the twin. The kernel
+ * keeps every other SOL_SOCKET option on the exasock socket, so the
+ * library sends setsockopt() calls for these ones here.
+ */
+#define SO_EXA_TWIN_SOCKOPT		10
+
+struct exasock_sockopt {
+	__u32 level;		/* SOL_SOCKET */
+	__u32 optname;
+	__u64 optval;		/* user pointer to the option's value */
+	__u32 optlen;
+	__u32 reserved;		/* 0 */
+};
 
 /* sendmsg() flag: run the whole send path but drop the frame just before
  * it would reach the device, to warm caches.

@@ -1,0 +1,141 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Socket filters attached after a socket is accelerated, for
+udp_filtered.sh: they must act on what the program receives, as they do
+without exasock, and stop acting once detached.
+
+usage: sock_filter.py udp ADDR PORT
+       sock_filter.py tcp-server ADDR PORT
+       sock_filter.py tcp-client ADDR PORT
+
+udp         bind ADDR:PORT (which accelerates the socket under exasock),
+            then attach a classic BPF filter that keeps only datagrams of
+            100 payload bytes or more; print "ready"; print the lengths
+            received within 3 s as "filtered LEN,LEN..."; detach the
+            filter, print "detached", and print what the next 3 s bring
+            as "open LEN,LEN...".
+tcp-server  listen on ADDR:PORT, accept one connection, attach a filter
+            that drops every segment, send "F", and check that the client's
+            "hello" does not arrive within 2 s ("blocked"); detach it, and
+            read "hello" ("unblocked"), answer "ok".
+tcp-client  connect, wait for "F", send "hello", expect "ok".
+
+Exit status 0 when every step went as it should; errors as "error TEXT".
+"""
+
+import ctypes
+import socket
+import struct
+import sys
+import time
+
+SO_ATTACH_FILTER = 26
+SO_DETACH_FILTER = 27
+
+# ld len; jge 108 ? accept : drop  (len counts the 8-byte UDP header)
+KEEP_BIG = [(0x80, 0, 0, 0), (0x35, 0, 1, 108),
+            (0x06, 0, 0, 0xffffffff), (0x06, 0, 0, 0)]
+DROP_ALL = [(0x06, 0, 0, 0)]
+
+
+def say(*words):
+    print(*words, flush=True)
+
+
+def attach(sock, prog):
+    insns = b"".join(struct.pack("HBBI", *i) for i in prog)
+    buf = ctypes.create_string_buffer(insns)
+    fprog = struct.pack("HxxxxxxQ", len(prog), ctypes.addressof(buf))
+    sock.setsockopt(socket.SOL_SOCKET, SO_ATTACH_FILTER, fprog)
+    return buf     # the kernel copied it; kept alive anyway
+
+
+def detach(sock):
+    sock.setsockopt(socket.SOL_SOCKET, SO_DETACH_FILTER, 0)
+
+
+def lengths_for(sock, secs):
+    got = []
+    end = time.monotonic() + secs
+    while True:
+        left = end - time.monotonic()
+        if left <= 0:
+            return got
+        sock.settimeout(left)
+        try:
+            got.append(len(sock.recv(65536)))
+        except socket.timeout:
+            return got
+
+
+def udp(addr, port):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind((addr, port))
+    attach(s, KEEP_BIG)
+    say("ready port=%d" % port)
+    say("filtered " + ",".join(map(str, lengths_for(s, 3))))
+    detach(s)
+    say("detached")
+    say("open " + ",".join(map(str, lengths_for(s, 3))))
+    return 0
+
+
+def tcp_server(addr, port):
+    ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind((addr, port))
+    ls.listen(1)
+    say("ready port=%d" % port)
+    c, _ = ls.accept()
+    # The filter first: the client answers "F" at once.
+    attach(c, DROP_ALL)
+    c.sendall(b"F")
+    c.settimeout(2)
+    try:
+        data = c.recv(100)
+        say("error got %r through a filter that drops everything" % data)
+        return 1
+    except socket.timeout:
+        say("blocked")
+    detach(c)
+    c.settimeout(30)    # the client's retransmission backs off
+    data = b""
+    while len(data) < 5:
+        more = c.recv(100)
+        if not more:
+            break
+        data += more
+    if data != b"hello":
+        say("error got %r after detaching" % data)
+        return 1
+    say("unblocked")
+    c.sendall(b"ok")
+    c.close()
+    return 0
+
+
+def tcp_client(addr, port):
+    c = socket.create_connection((addr, port), timeout=30)
+    if c.recv(1) != b"F":
+        say("error no F")
+        return 1
+    c.sendall(b"hello")
+    if c.recv(2) != b"ok":
+        say("error no ok")
+        return 1
+    say("ok")
+    return 0
+
+
+def main():
+    mode, addr, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    try:
+        return {"udp": udp, "tcp-server": tcp_server,
+                "tcp-client": tcp_client}[mode](addr, port)
+    except OSError as e:
+        say("error %s" % e)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
