@@ -69,4 +69,11 @@ static int name(struct socket *sock, struct socket *newsock, int flags,	\
 #define exasock_ip_inc_out_requests(net) do { } while (0)
 #endif
 
+/* 6.6 moved the inet_sock bit fields into inet->inet_flags. */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 6, 0)
+#define exasock_ip_recverr(sk)	inet_test_bit(RECVERR, sk)
+#else
+#define exasock_ip_recverr(sk)	(inet_sk(sk)->recverr)
+#endif
+
 #endif /* _EXASOCK_COMPAT_H */

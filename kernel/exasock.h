@@ -213,10 +213,9 @@ static inline void exasock_ip_out_stats(struct net *net, unsigned int len)
 	IP_UPD_PO_STATS(net, IPSTATS_MIB_OUT, len);
 }
 
-int exasock_udp_deliver_mc(struct net *net, const struct iphdr *iph,
+int exasock_udp_mc_members(struct net *net, const struct iphdr *iph,
 			   const struct udphdr *uh, int ifindex,
-			   int (*deliver)(struct exasock_sock *esk, void *arg),
-			   void *arg);
+			   struct exasock_sock **members, int max);
 bool exasock_mc_member(struct sock *tsk, __be32 group, __be32 saddr,
 		       int ifindex);
 int exasock_sock_state(const struct exasock_sock *esk);

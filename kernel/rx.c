@@ -129,9 +129,13 @@ struct exasock_rx_ctx {
 	struct exasock_iface *ifc;
 	struct sk_buff *skb;
 	struct exasock_rx_entry hdr;
-	bool filtered;		/* a member socket needs the kernel's path */
-	int matched;		/* sockets offered the datagram */
 };
+
+/*
+ * Accelerated members of one group and port a datagram goes to from the
+ * rx_handler; a larger fan-out takes the kernel's path (the twins).
+ */
+#define EXASOCK_MC_MEMBERS_MAX	32
 
 /* A datagram a socket could not take, counted as udp_queue_rcv_one_skb()
  * counts its drops. Returns @err.
@@ -150,14 +154,13 @@ static int exasock_rx_drop(struct exasock_rx_ctx *ctx, struct net *net,
  * Copy the datagram into @esk's ring. 0, or -errno when dropped. The
  * LSM has its say first, as sk_filter() gives it in udp_queue_rcv_skb().
  */
-static int exasock_rx_deliver(struct exasock_sock *esk, void *arg)
+static int exasock_rx_deliver(struct exasock_sock *esk,
+			      struct exasock_rx_ctx *ctx)
 {
-	struct exasock_rx_ctx *ctx = arg;
 	struct net *net = sock_net(&esk->sk);
 	struct sock *tsk = READ_ONCE(esk->twin_sk);
 	int err;
 
-	ctx->matched++;
 	err = tsk ? security_sock_rcv_skb(tsk, ctx->skb) : 0;
 	if (err)
 		return exasock_rx_drop(ctx, net, tsk, err);
@@ -176,15 +179,26 @@ static int exasock_rx_deliver(struct exasock_sock *esk, void *arg)
 	return 0;
 }
 
-/* The first pass over a group's member sockets: may they all take it? */
-static int exasock_rx_mc_scan(struct exasock_sock *esk, void *arg)
+/*
+ * The group's accelerated members, if every one of them may take the
+ * datagram from its ring: a copy each, or none (the kernel's path, so
+ * that a member with a filter is filtered). Return: how many, 0 for none.
+ */
+static int exasock_rx_mc_members(struct net *net, const struct iphdr *iph,
+				 const struct udphdr *uh, int ifindex,
+				 struct exasock_sock **members)
 {
-	struct exasock_rx_ctx *ctx = arg;
-	struct sock *tsk = READ_ONCE(esk->twin_sk);
+	struct sock *tsk;
+	int n, i;
 
-	if (!exasock_udp_sock_plain(tsk))
-		ctx->filtered = true;
-	return 0;
+	n = exasock_udp_mc_members(net, iph, uh, ifindex, members,
+				   EXASOCK_MC_MEMBERS_MAX);
+	for (i = 0; i < n; i++) {
+		tsk = READ_ONCE(members[i]->twin_sk);
+		if (!tsk || !exasock_udp_sock_plain(tsk))
+			return 0;
+	}
+	return max(n, 0);
 }
 
 /*
@@ -194,6 +208,7 @@ static int exasock_rx_mc_scan(struct exasock_sock *esk, void *arg)
 static bool exasock_udp_rx(struct exasock_iface *ifc, struct sk_buff *skb,
 			   const struct iphdr *iph)
 {
+	struct exasock_sock *members[EXASOCK_MC_MEMBERS_MAX];
 	struct exasock_rx_ctx ctx = { .ifc = ifc, .skb = skb };
 	struct net *net = dev_net(skb->dev);
 	int tot_len = ntohs(iph->tot_len);
@@ -201,7 +216,7 @@ static bool exasock_udp_rx(struct exasock_iface *ifc, struct sk_buff *skb,
 	bool multicast = ipv4_is_multicast(iph->daddr);
 	const struct udphdr *uh;
 	struct udphdr _uh;
-	int ulen;
+	int ulen, nmembers = 0, i, n;
 
 	uh = skb_header_pointer(skb, sizeof(*iph), sizeof(_uh), &_uh);
 	if (!uh)
@@ -226,9 +241,9 @@ static bool exasock_udp_rx(struct exasock_iface *ifc, struct sk_buff *skb,
 			return false;
 	} else {
 		/* Every member takes it from its ring, or none does. */
-		exasock_udp_deliver_mc(net, iph, uh, skb->dev->ifindex,
-				       exasock_rx_mc_scan, &ctx);
-		if (ctx.filtered)
+		nmembers = exasock_rx_mc_members(net, iph, uh,
+						 skb->dev->ifindex, members);
+		if (!nmembers)
 			return false;
 	}
 
@@ -250,12 +265,10 @@ static bool exasock_udp_rx(struct exasock_iface *ifc, struct sk_buff *skb,
 
 	if (multicast) {
 		/* Every member socket gets a copy, as from the kernel. */
-		int n = exasock_udp_deliver_mc(net, iph, uh, skb->dev->ifindex,
-					       exasock_rx_deliver, &ctx);
-
-		if (!ctx.matched)
-			return false;
 		exasock_ip_in_stats(net, skb, iph);
+		__IP_UPD_PO_STATS(net, IPSTATS_MIB_INMCAST, tot_len);
+		for (i = 0, n = 0; i < nmembers; i++)
+			n += !exasock_rx_deliver(members[i], &ctx);
 		if (!n) {	/* every member dropped it, counted */
 			kfree_skb(skb);
 			return true;

@@ -158,15 +158,16 @@ static bool exasock_mc_attached(struct sock *tsk)
 }
 
 /**
- * exasock_udp_deliver_mc - call @deliver for every accelerated socket
- * that takes this multicast datagram
+ * exasock_udp_mc_members - the accelerated sockets that take this
+ * multicast datagram, into @members (@max at most)
  *
- * Return: how many sockets took it. Under RCU.
+ * One walk, so that the sockets the caller checks are the ones it
+ * delivers to. Return: how many, or -E2BIG when there are more than
+ * @max. Under RCU, which keeps them valid (SOCK_RCU_FREE).
  */
-int exasock_udp_deliver_mc(struct net *net, const struct iphdr *iph,
+int exasock_udp_mc_members(struct net *net, const struct iphdr *iph,
 			   const struct udphdr *uh, int ifindex,
-			   int (*deliver)(struct exasock_sock *esk, void *arg),
-			   void *arg)
+			   struct exasock_sock **members, int max)
 {
 	struct exasock_sock *esk;
 	__be32 laddr, raddr;
@@ -191,8 +192,9 @@ int exasock_udp_deliver_mc(struct net *net, const struct iphdr *iph,
 		if (!tsk || !exasock_mc_member(tsk, iph->daddr, iph->saddr,
 					       ifindex))
 			continue;
-		if (!deliver(esk, arg))
-			n++;
+		if (n == max)
+			return -E2BIG;
+		members[n++] = esk;
 	}
 	return n;
 }

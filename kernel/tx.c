@@ -308,8 +308,13 @@ int exasock_udp_sendmsg(struct exasock_sock *esk, struct msghdr *msg,
 	}
 
 	skb = exasock_tx_build(esk, msg, len, ha, &err);
-	if (!skb)
+	if (!skb) {
+		/* As udp_sendmsg() counts a send buffer it found full. */
+		if (err == -ENOBUFS ||
+		    test_bit(SOCK_NOSPACE, &sk->sk_socket->flags))
+			UDP_INC_STATS(sock_net(sk), UDP_MIB_SNDBUFERRORS, 0);
 		goto out_err;
+	}
 
 	if (unlikely(msg->msg_flags & MSG_EXA_WARM)) {
 		kfree_skb(skb);
@@ -322,8 +327,20 @@ int exasock_udp_sendmsg(struct exasock_sock *esk, struct msghdr *msg,
 	err = dev_queue_xmit(skb);
 	if (err > 0)
 		err = net_xmit_errno(err);	/* NET_XMIT_CN is no error */
-	if (err < 0)
-		goto out_err;
+	if (err < 0) {
+		/* The qdisc or the device dropped it: counted as
+		 * ip_send_skb() and udp_send_skb() count it, and, as there,
+		 * an error only for a socket that asked with IP_RECVERR.
+		 */
+		IP_INC_STATS(sock_net(sk), IPSTATS_MIB_OUTDISCARDS);
+		if (err == -ENOBUFS) {
+			UDP_INC_STATS(sock_net(sk), UDP_MIB_SNDBUFERRORS, 0);
+			if (!exasock_ip_recverr(esk->twin->sk))
+				err = len;
+		}
+		exasock_sock_stat_add(esk, EXASOCK_STAT_TX_ERRORS, 1);
+		goto out;
+	}
 	UDP_INC_STATS(sock_net(sk), UDP_MIB_OUTDATAGRAMS, 0);
 	exasock_sock_stat_add(esk, EXASOCK_STAT_TX_PACKETS, 1);
 	exasock_sock_stat_add(esk, EXASOCK_STAT_TX_BYTES, len);
