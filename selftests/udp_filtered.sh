@@ -7,7 +7,9 @@
 # say (an nft rule in A), the fast paths stand aside so that it sees, and
 # can drop, every datagram: in and out.  Last, socket filters (classic
 # BPF) attached after a socket is accelerated, UDP and TCP, must filter
-# what it receives, and stop when detached (sock_filter.py).
+# what it receives, and stop when detached (sock_filter.py).  And a qdisc
+# that drops what it is given: the fast send path must count it
+# (IpOutDiscards, UdpSndbufErrors) and report it as the kernel does.
 #
 #   netns A                               netns B
 #   exa0 10.77.0.1 (attached)  <-veth->  exa1 10.77.0.2
@@ -21,7 +23,7 @@ set -uo pipefail
 
 require_exasock
 require_cmd nstat
-tap_plan 14
+tap_plan 17
 setup_pair
 attach_a || tap_fail "attach exa0"
 N=50
@@ -207,6 +209,37 @@ check "TCP: a filter attached to an accepted connection drops its segments" \
 	out_has flt '^blocked$'
 check "TCP: detached, the retransmitted data arrives" \
 	eval 'out_has flt "^unblocked$" && out_has flc "^ok$"'
+
+# -- a qdisc that drops every packet --------------------------------------
+# dropped SENDER...: run SENDER (10 datagrams to B); its status in $rc,
+# A's IpOutDiscards and UdpSndbufErrors deltas in $drops.
+dropped() {
+	local o0 s0
+
+	o0=$(nstat_of "$NS_A" IpOutDiscards)
+	s0=$(nstat_of "$NS_A" UdpSndbufErrors)
+	in_a "$@" -t "$IP_B:5120" -n 10 -s 100 >/dev/null 2>"$TMPD/send.err"
+	rc=$?
+	drops="$(($(nstat_of "$NS_A" IpOutDiscards) - o0))/$(($(nstat_of "$NS_A" UdpSndbufErrors) - s0))"
+}
+if in_a tc qdisc add dev "$DEV_A" root pfifo limit 0 2>/dev/null; then
+	dropped "$TOOL" send
+	plain_rc=$rc plain_drops=$drops
+	slow0=$(stat_of tx_slow)
+	dropped "$EXA" "$TOOL" send -a
+	in_a tc qdisc del dev "$DEV_A" root
+	tap_diag "qdisc drops: plain exit $plain_rc, IpOutDiscards/UdpSndbufErrors +$plain_drops; exasock exit $rc, +$drops; $(cat "$TMPD/send.err")"
+	check "qdisc drops, plain Linux: the sends succeed, counted 10/10" \
+		test "$plain_rc/$plain_drops" = "0/10/10"
+	check "qdisc drops, accelerated: the same (exit $rc, +$drops)" \
+		test "$rc/$drops" = "0/10/10"
+	check "qdisc drops, accelerated: on the fast path, not the twin's (tx_slow +$(($(stat_of tx_slow) - slow0)))" \
+		test "$(stat_of tx_slow)" = "$slow0"
+else
+	for t in plain accelerated "fast path"; do
+		tap_skip "qdisc drops: $t" "no pfifo qdisc"
+	done
+fi
 
 check "kernel log clean" kernel_log_clean
 tap_finish
