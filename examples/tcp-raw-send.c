@@ -31,6 +31,10 @@
  *             without a frame): the header is stale, and the kernel must
  *             notice and send those bytes itself
  *   -p        plain: send() every message (for comparison)
+ *   -b        a second thread keeps asking exasock_tcp_get_device(),
+ *             which takes the socket's lock in the kernel: the peer's
+ *             answers then often land in the kernel's backlog, and must
+ *             be held there as well
  *
  * Needs CAP_NET_RAW for the packet socket. Exit status 0 when every
  * message went (and with -e came back intact), 1 otherwise.
@@ -43,6 +47,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,7 +67,21 @@ struct opts {
 	long delay_us;
 	unsigned long stale_every;
 	int plain;
+	int busy;
 };
+
+static volatile int busy_stop;
+
+/* -b: keep the kernel's socket lock busy. */
+static void *busy_thread(void *arg)
+{
+	int fd = *(int *)arg, port;
+	char dev[IF_NAMESIZE];
+
+	while (!busy_stop)
+		exasock_tcp_get_device(fd, dev, sizeof(dev), &port);
+	return NULL;
+}
 
 static void die(const char *what)
 {
@@ -73,7 +92,7 @@ static void die(const char *what)
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: tcp-raw-send [-c COUNT] [-s SIZE] [-e] [-d USEC] [-t N] [-p] HOST PORT\n");
+		"usage: tcp-raw-send [-c COUNT] [-s SIZE] [-e] [-d USEC] [-t N] [-p] [-b] HOST PORT\n");
 	exit(2);
 }
 
@@ -240,10 +259,11 @@ int main(int argc, char **argv)
 	struct sockaddr_ll to;
 	unsigned long i, nrtt = 0, raw = 0, stale = 0;
 	int fd, pfd = -1, c, mss;
+	pthread_t busy;
 	socklen_t len = sizeof(mss);
 	ssize_t hlen = 0;
 
-	while ((c = getopt(argc, argv, "c:s:ed:t:p")) != -1) {
+	while ((c = getopt(argc, argv, "c:s:ed:t:pb")) != -1) {
 		switch (c) {
 		case 'c': o.count = number(optarg, 100000000); break;
 		case 's': o.size = number(optarg, MAX_SIZE); break;
@@ -251,6 +271,7 @@ int main(int argc, char **argv)
 		case 'd': o.delay_us = (long)number(optarg, 10000000); break;
 		case 't': o.stale_every = number(optarg, 100000000); break;
 		case 'p': o.plain = 1; break;
+		case 'b': o.busy = 1; break;
 		default: usage();
 		}
 	}
@@ -271,6 +292,10 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		pfd = packet_socket(fd, &to);
+	}
+	if (o.busy && pthread_create(&busy, NULL, busy_thread, &fd)) {
+		errno = EAGAIN;
+		die("pthread_create");
 	}
 	if (o.echo) {
 		rtt = calloc(o.count, sizeof(*rtt));
@@ -309,6 +334,10 @@ int main(int argc, char **argv)
 				i);
 			return 1;
 		}
+	}
+	if (o.busy) {
+		busy_stop = 1;
+		pthread_join(busy, NULL);
 	}
 	if (!o.plain)
 		print_counters(fd);

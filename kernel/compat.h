@@ -69,6 +69,13 @@ static int name(struct socket *sock, struct socket *newsock, int flags,	\
 #define exasock_ip_inc_out_requests(net) do { } while (0)
 #endif
 
+/* 6.7 added TCP-AO. */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 7, 0) && defined(CONFIG_TCP_AO)
+#define exasock_tcp_ao(sk)	(rcu_access_pointer(tcp_sk(sk)->ao_info) != NULL)
+#else
+#define exasock_tcp_ao(sk)	false
+#endif
+
 /* 6.6 moved the inet_sock bit fields into inet->inet_flags. */
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 6, 0)
 #define exasock_ip_recverr(sk)	inet_test_bit(RECVERR, sk)

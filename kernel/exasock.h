@@ -138,6 +138,8 @@ struct exasock_sock {
 	 */
 	bool raw_armed;			/* a header is out, not advanced */
 	u32 raw_seq;			/* its sequence number */
+	u32 raw_room;			/* bytes the windows let it carry */
+	u64 raw_built_ns;		/* when (tcp_clock_ns()) */
 	struct sk_buff_head raw_held;	/* peer segments held for it */
 	u32 raw_held_bytes;		/* their truesize */
 
@@ -259,9 +261,10 @@ int exasock_tcp_raw_device(struct exasock_sock *esk, struct sock *tsk,
 			   struct exasock_device_info *info);
 int exasock_tcp_raw_header(struct exasock_sock *esk, struct sock *tsk,
 			   u8 *buf);
-int exasock_tcp_raw_advance(struct exasock_sock *esk, struct sock *tsk,
+int exasock_tcp_raw_advance(struct exasock_sock *esk, struct socket *twin,
 			    struct msghdr *msg, size_t len);
 void exasock_tcp_raw_send(struct exasock_sock *esk, struct sock *tsk);
+void exasock_tcp_raw_cancel(struct exasock_sock *esk, struct sock *tsk);
 void exasock_tcp_raw_close(struct exasock_sock *esk, struct sock *tsk);
 bool exasock_tcp_raw_hold(struct sock *tsk, struct sk_buff *skb);
 

@@ -693,6 +693,10 @@ static int exasock_connect(struct socket *sock, struct sockaddr *uaddr,
 
 	if (!twin)
 		return -EBADFD;
+	/* A header of the connection this one may replace is stale. */
+	if (exasock_is_tcp(exasock_sk(sock->sk)) &&
+	    READ_ONCE(exasock_sk(sock->sk)->raw_armed))
+		exasock_tcp_raw_cancel(exasock_sk(sock->sk), twin->sk);
 	err = twin->ops->connect(twin, uaddr, addr_len, flags);
 	if (exasock_is_tcp(exasock_sk(sock->sk)))
 		exasock_tcp_reconcile_err(exasock_sk(sock->sk), twin->sk);
@@ -816,7 +820,7 @@ static int exasock_sendmsg(struct socket *sock, struct msghdr *msg,
 		exasock_sync_twin(sock);
 		exasock_tcp_reconcile_err(esk, twin->sk);
 		if (msg->msg_flags & MSG_EXA_ADVANCE) {
-			err = exasock_tcp_raw_advance(esk, twin->sk, msg, len);
+			err = exasock_tcp_raw_advance(esk, twin, msg, len);
 		} else {
 			if (unlikely(READ_ONCE(esk->raw_armed))) {
 				lock_sock(twin->sk);
@@ -1237,8 +1241,12 @@ static int exasock_getsockopt(struct socket *sock, int level, int optname,
 	}
 
 	len = min(len, size);
-	if (copy_to_user(optval, &u, len) || put_user(len, optlen))
+	if (copy_to_user(optval, &u, len) || put_user(len, optlen)) {
+		/* no header reached the program: nothing is armed for it */
+		if (optname == SO_EXA_TCP_HEADER)
+			exasock_tcp_raw_cancel(esk, twin->sk);
 		return -EFAULT;
+	}
 	return 0;
 }
 

@@ -76,13 +76,15 @@ static void exasock_tcp_raw_disarm(struct exasock_sock *esk,
  *
  * Called by the receive path for a segment of an ESTABLISHED twin that
  * is not owned by a process, under bh_lock_sock() and RCU, just before
- * tcp_v4_do_rcv(). Returns true when the segment is held.
+ * tcp_v4_do_rcv(), and for the twin's backlog by its lock's owner.
+ * Returns true when the segment is held.
  */
 bool exasock_tcp_raw_hold(struct sock *tsk, struct sk_buff *skb)
 {
 	struct exasock_sock *esk = rcu_dereference_sk_user_data(tsk);
 
-	if (likely(!esk || !esk->raw_armed))
+	if (likely(!esk || !esk->raw_armed) ||
+	    tsk->sk_state != TCP_ESTABLISHED)
 		return false;
 	/* Nothing held yet, and the twin takes this one: no reason. */
 	if (skb_queue_empty(&esk->raw_held) &&
@@ -179,6 +181,11 @@ static void exasock_tcp_raw_fill(struct sock *tsk, struct rtable *rt,
 	iph->version = 4;
 	iph->ihl = 5;
 	iph->tos = inet->tos;
+	/* A data segment of an ECN connection is ECT(0), as tcp_ecn_send()
+	 * makes it.
+	 */
+	if (tp->ecn_flags & TCP_ECN_OK)
+		iph->tos = (iph->tos & ~INET_ECN_MASK) | INET_ECN_ECT_0;
 	iph->tot_len = htons(sizeof(*iph) + sizeof(*th));
 	if (ip_dont_fragment(tsk, &rt->dst))
 		iph->frag_off = htons(IP_DF);	/* atomic: any id (RFC 6864) */
@@ -197,9 +204,57 @@ static void exasock_tcp_raw_fill(struct sock *tsk, struct rtable *rt,
 	th->doff = sizeof(*th) / 4;
 	th->ack = 1;
 	th->psh = 1;
-	/* The right edge the twin advertised last: the window never shrinks */
-	win = tcp_receive_window(tp) >> tp->rx_opt.rcv_wscale;
+	/* Congestion the peer must hear about, or has to be told we heard */
+	th->ece = !!(tp->ecn_flags & TCP_ECN_DEMAND_CWR);
+	th->cwr = !!(tp->ecn_flags & TCP_ECN_QUEUE_CWR);
+	/* The right edge the twin advertised last, rounded up to the scale
+	 * as tcp_select_window() rounds it, so that it never shrinks.
+	 */
+	win = DIV_ROUND_UP(tcp_receive_window(tp),
+			   1U << tp->rx_opt.rcv_wscale);
 	th->window = htons(min_t(u32, win, U16_MAX));
+}
+
+/*
+ * The twin's backlog, processed by whoever releases its lock: segments
+ * that came while a thread held it are held like the receive path's.
+ */
+static int exasock_tcp_backlog_rcv(struct sock *tsk, struct sk_buff *skb)
+{
+	bool held;
+
+	rcu_read_lock();
+	held = exasock_tcp_raw_hold(tsk, skb);
+	rcu_read_unlock();
+	return held ? 0 : tcp_v4_do_rcv(tsk, skb);
+}
+
+/* Connections the kernel signs or transforms, which a frame from the
+ * program cannot be: TCP-MD5, TCP-AO, an upper layer protocol (kTLS).
+ */
+static bool exasock_tcp_raw_unsupported(struct sock *tsk)
+{
+	if (inet_csk(tsk)->icsk_ulp_ops)
+		return true;
+#ifdef CONFIG_TCP_MD5SIG
+	if (rcu_access_pointer(tcp_sk(tsk)->md5sig_info))
+		return true;
+#endif
+	return exasock_tcp_ao(tsk);
+}
+
+/* Room for the frame: the peer's window, the congestion window, and a
+ * bound that keeps the repair-mode send to a few skbs.
+ */
+static u32 exasock_tcp_raw_room(const struct tcp_sock *tp)
+{
+	u32 cwnd = tcp_snd_cwnd(tp), inflight = tcp_packets_in_flight(tp);
+	u32 rwnd = tcp_wnd_end(tp) - tp->write_seq;
+
+	if (inflight >= cwnd || after(tp->write_seq, tcp_wnd_end(tp)))
+		return 0;
+	return min3(rwnd, (cwnd - inflight) * tp->mss_cache,
+		    8 * tp->mss_cache);
 }
 
 /**
@@ -213,6 +268,7 @@ int exasock_tcp_raw_header(struct exasock_sock *esk, struct sock *tsk,
 	u8 ha[MAX_ADDR_LEN];
 	struct rtable *rt;
 	int err = 0;
+	u32 room;
 
 	if (!exasock_is_tcp(esk) || !exasock_accelerated(esk))
 		return -EOPNOTSUPP;
@@ -222,6 +278,10 @@ int exasock_tcp_raw_header(struct exasock_sock *esk, struct sock *tsk,
 	rcu_read_lock();
 	if (tsk->sk_state != TCP_ESTABLISHED) {
 		err = -ENOTCONN;
+		goto out;
+	}
+	if (exasock_tcp_raw_unsupported(tsk)) {
+		err = -EOPNOTSUPP;
 		goto out;
 	}
 	/* Bytes queued and not sent yet come first: a header now would
@@ -234,8 +294,8 @@ int exasock_tcp_raw_header(struct exasock_sock *esk, struct sock *tsk,
 	/* A frame must keep to the peer's window and the congestion window,
 	 * as tcp_write_xmit() keeps the twin's segments to them.
 	 */
-	if (tcp_packets_in_flight(tp) >= tcp_snd_cwnd(tp) ||
-	    after(tp->write_seq + tp->mss_cache, tcp_wnd_end(tp))) {
+	room = exasock_tcp_raw_room(tp);
+	if (room < tp->mss_cache) {
 		err = -EAGAIN;
 		goto out;
 	}
@@ -252,7 +312,12 @@ int exasock_tcp_raw_header(struct exasock_sock *esk, struct sock *tsk,
 	}
 	exasock_tcp_raw_fill(tsk, rt, ha, buf);
 	esk->raw_seq = tp->write_seq;
+	esk->raw_room = room;
+	esk->raw_built_ns = tcp_clock_ns();
 	esk->raw_armed = true;
+	/* Restored at close, before the twin can outlive the module. */
+	if (tsk->sk_backlog_rcv == tcp_v4_do_rcv)
+		WRITE_ONCE(tsk->sk_backlog_rcv, exasock_tcp_backlog_rcv);
 	exasock_sock_stat_add(esk, EXASOCK_STAT_TCP_RAW_HEADERS, 1);
 out:
 	rcu_read_unlock();
@@ -263,25 +328,37 @@ out:
 /*
  * Segments queued by a repair-mode send carry TCPCB_REPAIRED ("never
  * timed"), which would keep their acknowledgement from giving an RTT
- * sample. These were really sent, a moment ago: take the mark off.
+ * sample. These were really sent: take the mark off, and say when. The
+ * repair-mode send stamped them with the time of the advance, a moment
+ * after the frame left; but if the peer's answer is already held, that
+ * would make the round trip look shorter than the time the frame has
+ * been out, so they get the header's time instead: an upper bound, and
+ * a round trip too long is the safe error (a short one makes RACK and
+ * loss detection fire early).
  */
-static void exasock_tcp_raw_timed(struct sock *tsk, u32 from_seq)
+static void exasock_tcp_raw_timed(struct sock *tsk, u32 from_seq,
+				  u64 sent_ns)
 {
 	struct sk_buff *skb = tcp_rtx_queue_tail(tsk);
 
 	for (; skb && !before(TCP_SKB_CB(skb)->seq, from_seq);
-	     skb = skb_rb_prev(skb))
+	     skb = skb_rb_prev(skb)) {
 		TCP_SKB_CB(skb)->sacked &= ~TCPCB_REPAIRED;
+		if (sent_ns)
+			skb->skb_mstamp_ns = sent_ns;
+	}
 }
 
 /*
  * Queue @len bytes of @msg as already sent, once. Under the twin's lock.
  * Never sleeps: it would let the twin go with repair mode on.
  */
-static int exasock_tcp_raw_queue_sent(struct sock *tsk, struct msghdr *msg,
+static int exasock_tcp_raw_queue_sent(struct exasock_sock *esk,
+				      struct sock *tsk, struct msghdr *msg,
 				      size_t len)
 {
 	struct tcp_sock *tp = tcp_sk(tsk);
+	size_t total = iov_iter_count(&msg->msg_iter);
 	u32 from = tp->write_seq;
 	int n;
 
@@ -290,13 +367,17 @@ static int exasock_tcp_raw_queue_sent(struct sock *tsk, struct msghdr *msg,
 	 */
 	msg->msg_flags = (msg->msg_flags & MSG_NOSIGNAL) | MSG_DONTWAIT |
 			 MSG_EOR;
+	iov_iter_truncate(&msg->msg_iter, len);
 	tp->repair = 1;
 	tp->repair_queue = TCP_SEND_QUEUE;
 	n = tcp_sendmsg_locked(tsk, msg, len);
 	tp->repair_queue = TCP_NO_QUEUE;
 	tp->repair = 0;
+	iov_iter_reexpand(&msg->msg_iter, total - max(n, 0));
 	if (n > 0)
-		exasock_tcp_raw_timed(tsk, from);
+		exasock_tcp_raw_timed(tsk, from,
+				      skb_queue_empty(&esk->raw_held) ?
+				      0 : esk->raw_built_ns);
 	return n;
 }
 
@@ -304,14 +385,18 @@ static int exasock_tcp_raw_queue_sent(struct sock *tsk, struct msghdr *msg,
  * exasock_tcp_raw_advance - sendmsg(MSG_EXA_ADVANCE): @len bytes the
  * program has sent itself, with the header SO_EXA_TCP_HEADER gave it
  *
- * Return: bytes taken (fewer than @len when the send buffer is full: the
- * caller advances the rest once the socket is writable), or -errno. If
- * the header was stale (another send came between), the bytes are sent
- * as by send(): their sequence numbers were not the ones the header had.
+ * Return: bytes taken, or -errno. Fewer than @len when the send buffer
+ * is full (the caller advances the rest once the socket is writable), or
+ * when the frame carried more than the windows let the header offer: the
+ * rest, advanced again, is then sent the kernel's way (the peer takes it
+ * twice at worst, which TCP allows). If the header was stale (another
+ * send came between), the bytes are sent as by send(): their sequence
+ * numbers were not the ones the header had.
  */
-int exasock_tcp_raw_advance(struct exasock_sock *esk, struct sock *tsk,
+int exasock_tcp_raw_advance(struct exasock_sock *esk, struct socket *twin,
 			    struct msghdr *msg, size_t len)
 {
+	struct sock *tsk = twin->sk;
 	struct tcp_sock *tp = tcp_sk(tsk);
 	int n;
 
@@ -320,35 +405,43 @@ int exasock_tcp_raw_advance(struct exasock_sock *esk, struct sock *tsk,
 	lock_sock(tsk);
 	if (!esk->raw_armed || tp->write_seq != esk->raw_seq ||
 	    tp->snd_nxt != tp->write_seq ||
-	    tsk->sk_state != TCP_ESTABLISHED) {
+	    tsk->sk_state != TCP_ESTABLISHED ||
+	    exasock_tcp_raw_unsupported(tsk)) {
 		exasock_tcp_raw_disarm(esk, tsk);
 		exasock_sock_stat_add(esk, EXASOCK_STAT_TCP_RAW_STALE, 1);
-		msg->msg_flags &= ~MSG_EXA_ADVANCE;
-		n = tcp_sendmsg_locked(tsk, msg, len);
-		goto out;
+		goto plain;
+	}
+	if (!esk->raw_room) {
+		exasock_tcp_raw_disarm(esk, tsk);
+		exasock_sock_stat_add(esk, EXASOCK_STAT_TCP_RAW_LATE, len);
+		goto plain;
 	}
 
-	n = exasock_tcp_raw_queue_sent(tsk, msg, len);
+	n = exasock_tcp_raw_queue_sent(esk, tsk, msg,
+				       min_t(size_t, len, esk->raw_room));
 	if (n > 0) {
 		esk->raw_seq += n;
+		esk->raw_room -= n;
 		exasock_sock_stat_add(esk, EXASOCK_STAT_TCP_RAW_ADVANCES, 1);
 		exasock_sock_stat_add(esk, EXASOCK_STAT_TCP_RAW_BYTES, n);
-		/* Not moved to the retransmit queue at once (a closed
-		 * connection): the kernel will send these bytes itself.
+		/* Not moved to the retransmit queue at once (an MTU probe
+		 * wanted to wait): the kernel will send these bytes itself.
 		 */
 		if (tp->snd_nxt != tp->write_seq)
 			exasock_sock_stat_add(esk, EXASOCK_STAT_TCP_RAW_LATE,
 					      tp->write_seq - tp->snd_nxt);
 	}
-	if (n == (int)len) {
+	if (n == (int)len)
 		exasock_tcp_raw_disarm(esk, tsk);	/* the frame is done */
-	} else {
-		/* The rest comes in the next advance. */
-		exasock_tcp_raw_release(esk, tsk, false);
-	}
-out:
+	else
+		exasock_tcp_raw_release(esk, tsk, false); /* more to come */
 	release_sock(tsk);
 	return n;
+
+plain:
+	release_sock(tsk);
+	msg->msg_flags &= ~MSG_EXA_ADVANCE;
+	return twin->ops->sendmsg(twin, msg, len);
 }
 
 /**
@@ -361,10 +454,23 @@ void exasock_tcp_raw_send(struct exasock_sock *esk, struct sock *tsk)
 		exasock_tcp_raw_disarm(esk, tsk);
 }
 
-/* At close, with the twin's callbacks still ours: the held segments go
- * to the twin, which is still there to take them.
+/* A header the program will not get (its copy failed), or a connection
+ * that goes (connect() again): forget it. Process context.
+ */
+void exasock_tcp_raw_cancel(struct exasock_sock *esk, struct sock *tsk)
+{
+	lock_sock(tsk);
+	exasock_tcp_raw_disarm(esk, tsk);
+	release_sock(tsk);
+}
+
+/* At close, under the twin's lock, with its callbacks still ours: the
+ * held segments go to the twin, which is still there to take them, and
+ * its backlog is the kernel's again.
  */
 void exasock_tcp_raw_close(struct exasock_sock *esk, struct sock *tsk)
 {
 	exasock_tcp_raw_disarm(esk, tsk);
+	if (tsk->sk_backlog_rcv == exasock_tcp_backlog_rcv)
+		WRITE_ONCE(tsk->sk_backlog_rcv, tcp_v4_do_rcv);
 }

@@ -17,7 +17,8 @@
 #    kernel counted one advance per message;
 #  - ping-pong with 50 ms between frame and advance: the echo comes back
 #    before the advance, and A must hold it rather than drop it, so B
-#    still retransmits nothing;
+#    still retransmits nothing; again with a second thread keeping the
+#    socket's lock busy, so that echoes land in the kernel's backlog;
 #  - a stream of 1000-byte messages with every 7th one going by send()
 #    while a header is out (a stale header): intact, stale ones counted;
 #  - the stream and the ping-pong with 5 % loss on A's egress, frames
@@ -39,7 +40,7 @@ export LD_LIBRARY_PATH=$TOP/lib/ext${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 require_tcp
 require_cmd python3 tc nstat
 [[ -x $RAW ]] || tap_skip_all "$RAW not built (run make)"
-tap_plan 26
+tap_plan 30
 setup_pair
 attach_a || tap_fail "attach exa0"
 modprobe -q sch_netem 2>/dev/null
@@ -116,6 +117,13 @@ held=$(counter held)
 check "answer before advance: A held the echoes ($held held)" \
 	test "${held:-0}" -ge 15
 check "answer before advance: B retransmitted nothing" \
+	test "$(retrans "$NS_B")" = "$rb"
+rb=$(retrans "$NS_B")
+run "answer before advance, lock busy" 30 64 --echo -e -d 50000 -b
+held=$(counter held)
+check "answer before advance, lock busy: A held the echoes ($held held)" \
+	test "${held:-0}" -ge 15
+check "answer before advance, lock busy: B retransmitted nothing" \
 	test "$(retrans "$NS_B")" = "$rb"
 
 # ---------------------------------------------------------------- stale headers

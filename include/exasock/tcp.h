@@ -19,10 +19,11 @@
  *
  * Rules:
  * - The frame must be the next thing sent on the connection: a send(),
- *   write() or another header between build and advance makes the header
- *   stale. exasock_tcp_send_advance() then sends the bytes the ordinary
- *   way (the peer drops the stale frame or takes it as a duplicate), and
- *   the stream stays intact.
+ *   write() or another header after the build makes the header stale,
+ *   and a stale frame must not be sent (the peer would get two different
+ *   sets of bytes for the same sequence numbers). An advance on a stale
+ *   header sends its bytes the ordinary way. Once the frame is sent,
+ *   advance before any other send, shutdown() or close().
  * - Keep the payload within the connection's MSS (getsockopt TCP_MAXSEG)
  *   and the frame within the interface's MTU.
  * - Do not change the frame between exasock_tcp_calc_checksum() and the
@@ -66,7 +67,8 @@ int exasock_tcp_get_device(int fd, char *dev, size_t dev_len, int *port_num);
  * exasock_tcp_set_length(). The TCP checksum is left 0.
  *
  * Return: the header length (EXASOCK_TCP_HEADER_LEN), or -1. Errors:
- * EOPNOTSUPP, ENOTCONN (not established), EAGAIN (try again soon: the
+ * EOPNOTSUPP (also for connections the kernel signs or transforms:
+ * TCP-MD5, TCP-AO, kTLS), ENOTCONN (not established), EAGAIN (try again soon: the
  * kernel still has unsent bytes, the peer's window or the congestion
  * window has no room for a full segment, or the next hop's address is
  * being resolved),
@@ -101,7 +103,10 @@ int exasock_tcp_calc_checksum(void *hdr, size_t hdr_len, const void *data,
  * @data went out in a frame built on the last header
  *
  * The kernel keeps the bytes for retransmission and moves the
- * connection's sequence numbers past them. Waits for room in the send
+ * connection's sequence numbers past them. Bytes beyond what the peer's
+ * window and the congestion window allowed when the header was built are
+ * sent again the kernel's way (the peer may get them twice; TCP allows
+ * that). Waits for room in the send
  * buffer if needed, even on a non-blocking socket: the bytes are on the
  * wire already and must be accounted. Raises no SIGPIPE.
  *

@@ -96,9 +96,9 @@
  * itself (exasock_tcp_build_header()). Fails with EAGAIN while the
  * kernel still has unsent data, the peer's window or the congestion
  * window has no room for a full segment, or the neighbour is being
- * resolved,
- * ENOTCONN outside ESTABLISHED and CLOSE_WAIT, EOPNOTSUPP on a socket
- * that is not accelerated TCP. See "Frames the program sends itself".
+ * resolved; ENOTCONN outside ESTABLISHED; EOPNOTSUPP on a socket that is
+ * not accelerated TCP, or whose segments the kernel signs or transforms
+ * (TCP-MD5, TCP-AO, kTLS). See "Frames the program sends itself".
  */
 #define SO_EXA_TCP_HEADER		9
 /* struct exasock_sockopt (write only): a SOL_SOCKET option that has to
