@@ -406,6 +406,7 @@ static bool exasock_tcp_rx(struct exasock_iface *ifc, struct sk_buff **pskb,
 	const struct tcphdr *th;
 	struct tcphdr _th;
 	struct sock *tsk;
+	bool owned;
 
 	if (skb->pkt_type != PACKET_HOST || netif_is_l3_slave(skb->dev))
 		return false;
@@ -437,9 +438,14 @@ static bool exasock_tcp_rx(struct exasock_iface *ifc, struct sk_buff **pskb,
 
 	bh_lock_sock_nested(tsk);
 	/* A twin the program holds queues it in its backlog: the kernel's
-	 * path does that, as it does every state but ESTABLISHED.
+	 * path does that, as it does every state but ESTABLISHED. Not while
+	 * a frame the program sent itself is out: the lock may be free again
+	 * by the time tcp_v4_rcv() looks, and the segment would miss the
+	 * hold (tcp_raw.c), so it goes to the backlog here.
 	 */
-	if (sock_owned_by_user(tsk) || tsk->sk_state != TCP_ESTABLISHED) {
+	owned = sock_owned_by_user(tsk);
+	if (tsk->sk_state != TCP_ESTABLISHED ||
+	    (owned && !exasock_tcp_raw_armed(tsk))) {
 		bh_unlock_sock(tsk);
 		goto pass;
 	}
@@ -465,9 +471,16 @@ static bool exasock_tcp_rx(struct exasock_iface *ifc, struct sk_buff **pskb,
 	__TCP_INC_STATS(net, TCP_MIB_INSEGS);
 	sk_incoming_cpu_update(tsk);
 	tcp_segs_in(tcp_sk(tsk), skb);
-	/* It may acknowledge a frame the program sent itself. */
-	if (likely(!exasock_tcp_raw_hold(tsk, skb)))
+	if (unlikely(owned)) {
+		if (exasock_tcp_raw_backlog(tsk, skb)) {
+			bh_unlock_sock(tsk);
+			kfree_skb(skb);
+			goto dropped;
+		}
+	} else if (likely(!exasock_tcp_raw_hold(tsk, skb))) {
+		/* (It may acknowledge a frame the program sent itself.) */
 		tcp_v4_do_rcv(tsk, skb);
+	}
 	bh_unlock_sock(tsk);
 	sock_put(tsk);
 	exasock_rx_count(ifc, EXASOCK_STAT_RX_ACCEL);

@@ -103,6 +103,32 @@ bool exasock_tcp_raw_hold(struct sock *tsk, struct sk_buff *skb)
 	return true;
 }
 
+/* Is a frame of the twin's connection out? Under RCU. */
+bool exasock_tcp_raw_armed(struct sock *tsk)
+{
+	struct exasock_sock *esk = rcu_dereference_sk_user_data(tsk);
+
+	return esk && READ_ONCE(esk->raw_armed);
+}
+
+/**
+ * exasock_tcp_raw_backlog - queue @skb in the backlog of a twin a process
+ * owns while armed, for exasock_tcp_backlog_rcv() to hold at release
+ *
+ * Under bh_lock_sock(). As tcp_add_backlog() bounds it; 0, or -ENOBUFS
+ * (counted as TCPBacklogDrop) when full.
+ */
+int exasock_tcp_raw_backlog(struct sock *tsk, struct sk_buff *skb)
+{
+	u32 limit = READ_ONCE(tsk->sk_rcvbuf) + READ_ONCE(tsk->sk_sndbuf);
+
+	if (sk_add_backlog(tsk, skb, limit)) {
+		__NET_INC_STATS(sock_net(tsk), LINUX_MIB_TCPBACKLOGDROP);
+		return -ENOBUFS;
+	}
+	return 0;
+}
+
 /* Where the twin's segments go: a plain unicast route through an
  * attached Ethernet interface. Under rcu_read_lock() and the twin's lock.
  */
