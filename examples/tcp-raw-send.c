@@ -70,7 +70,7 @@ struct opts {
 	int busy;
 };
 
-static volatile int busy_stop;
+static int busy_stop;		/* atomic */
 
 /* -b: keep the kernel's socket lock busy. */
 static void *busy_thread(void *arg)
@@ -78,7 +78,7 @@ static void *busy_thread(void *arg)
 	int fd = *(int *)arg, port;
 	char dev[IF_NAMESIZE];
 
-	while (!busy_stop)
+	while (!__atomic_load_n(&busy_stop, __ATOMIC_RELAXED))
 		exasock_tcp_get_device(fd, dev, sizeof(dev), &port);
 	return NULL;
 }
@@ -293,9 +293,10 @@ int main(int argc, char **argv)
 		}
 		pfd = packet_socket(fd, &to);
 	}
-	if (o.busy && pthread_create(&busy, NULL, busy_thread, &fd)) {
-		errno = EAGAIN;
-		die("pthread_create");
+	if (o.busy) {
+		errno = pthread_create(&busy, NULL, busy_thread, &fd);
+		if (errno)
+			die("pthread_create");
 	}
 	if (o.echo) {
 		rtt = calloc(o.count, sizeof(*rtt));
@@ -336,7 +337,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (o.busy) {
-		busy_stop = 1;
+		__atomic_store_n(&busy_stop, 1, __ATOMIC_RELAXED);
 		pthread_join(busy, NULL);
 	}
 	if (!o.plain)

@@ -137,6 +137,7 @@ struct exasock_sock {
 	 * twin's owner, read by the receive path under its bh lock.
 	 */
 	bool raw_armed;			/* a header is out, not advanced */
+	bool raw_rest_late;		/* next advance: a frame's rest */
 	u32 raw_seq;			/* its sequence number */
 	u32 raw_room;			/* bytes the windows let it carry */
 	u64 raw_built_ns;		/* when (tcp_clock_ns()) */

@@ -832,6 +832,9 @@ static int exasock_sendmsg(struct socket *sock, struct msghdr *msg,
 		exasock_tcp_reconcile_err(esk, twin->sk);
 		return err;
 	}
+	/* Only a TCP stream has bytes to account as sent. */
+	if (msg->msg_flags & MSG_EXA_ADVANCE)
+		return -EOPNOTSUPP;
 	accelerated = exasock_accelerated(esk);
 	if (accelerated && READ_ONCE(esk->lport)) {
 		err = exasock_udp_sendmsg(esk, msg, len);

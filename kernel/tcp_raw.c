@@ -68,6 +68,7 @@ static void exasock_tcp_raw_disarm(struct exasock_sock *esk,
 				   struct sock *tsk)
 {
 	esk->raw_armed = false;
+	esk->raw_rest_late = false;
 	exasock_tcp_raw_release(esk, tsk, true);
 }
 
@@ -386,13 +387,20 @@ static int exasock_tcp_raw_queue_sent(struct exasock_sock *esk,
 	struct tcp_sock *tp = tcp_sk(tsk);
 	size_t total = iov_iter_count(&msg->msg_iter);
 	u32 from = tp->write_seq;
-	int n;
+	int n, sndbuf, room;
 
 	/* MSG_EOR keeps autocorking (which would leave the segment for a
 	 * later, real transmission) away, and later sends out of the skb.
 	 */
 	msg->msg_flags = (msg->msg_flags & MSG_NOSIGNAL) | MSG_DONTWAIT |
 			 MSG_EOR;
+	/* The bytes are on the wire already: the send buffer makes room
+	 * for them (a few segments: the header's room is bounded).
+	 */
+	sndbuf = READ_ONCE(tsk->sk_sndbuf);
+	room = READ_ONCE(tsk->sk_wmem_queued) + 2 * len + 64 * 1024;
+	if (room > sndbuf)
+		WRITE_ONCE(tsk->sk_sndbuf, room);
 	iov_iter_truncate(&msg->msg_iter, len);
 	tp->repair = 1;
 	tp->repair_queue = TCP_SEND_QUEUE;
@@ -400,6 +408,8 @@ static int exasock_tcp_raw_queue_sent(struct exasock_sock *esk,
 	tp->repair_queue = TCP_NO_QUEUE;
 	tp->repair = 0;
 	iov_iter_reexpand(&msg->msg_iter, total - max(n, 0));
+	if (room > sndbuf && READ_ONCE(tsk->sk_sndbuf) == room)
+		WRITE_ONCE(tsk->sk_sndbuf, sndbuf);
 	if (n > 0)
 		exasock_tcp_raw_timed(tsk, from,
 				      skb_queue_empty(&esk->raw_held) ?
@@ -429,6 +439,11 @@ int exasock_tcp_raw_advance(struct exasock_sock *esk, struct socket *twin,
 	if (msg->msg_controllen)
 		return -EINVAL;		/* nothing to say to bytes sent */
 	lock_sock(tsk);
+	if (!esk->raw_armed && esk->raw_rest_late) {
+		/* the rest of a frame an advance could not take whole */
+		esk->raw_rest_late = false;
+		goto plain;
+	}
 	if (!esk->raw_armed || tp->write_seq != esk->raw_seq ||
 	    tp->snd_nxt != tp->write_seq ||
 	    tsk->sk_state != TCP_ESTABLISHED ||
@@ -457,10 +472,25 @@ int exasock_tcp_raw_advance(struct exasock_sock *esk, struct socket *twin,
 			exasock_sock_stat_add(esk, EXASOCK_STAT_TCP_RAW_LATE,
 					      tp->write_seq - tp->snd_nxt);
 	}
-	if (n == (int)len)
+	if (n == (int)len) {
 		exasock_tcp_raw_disarm(esk, tsk);	/* the frame is done */
-	else
-		exasock_tcp_raw_release(esk, tsk, false); /* more to come */
+	} else if (n > 0 && !esk->raw_room) {
+		/* More than the room: the rest goes late, next advance. */
+		exasock_tcp_raw_release(esk, tsk, false);
+	} else {
+		/*
+		 * Short of memory (or the connection broke). Waiting for room
+		 * with segments held would hold the ACKs that make it: let
+		 * them all go, and send the rest the kernel's way at the next
+		 * advance.
+		 */
+		exasock_tcp_raw_disarm(esk, tsk);
+		if (n > 0 || n == -EAGAIN) {
+			esk->raw_rest_late = true;
+			exasock_sock_stat_add(esk, EXASOCK_STAT_TCP_RAW_LATE,
+					      len - max(n, 0));
+		}
+	}
 	release_sock(tsk);
 	return n;
 

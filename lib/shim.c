@@ -423,11 +423,15 @@ static long exa_set_twin_opt(int fd, int level, int optname,
 	if (level != SOL_SOCKET ||
 	    (optname != SO_ATTACH_FILTER && optname != SO_ATTACH_BPF &&
 	     optname != SO_DETACH_FILTER && optname != SO_LOCK_FILTER) ||
-	    exa_ent_kind(exa_fd_peek(fd)) != EXA_FD_KERNEL)
+	    exa_ent_kind(exa_fd_class(fd)) != EXA_FD_KERNEL)
 		return 1;
 	if (REAL(setsockopt)(fd, SOL_EXASOCK, SO_EXA_TWIN_SOCKOPT, &o,
-			     sizeof(o)))
+			     sizeof(o))) {
+		/* a module without the option: as before it, on the socket */
+		if (errno == ENOPROTOOPT)
+			return 1;
 		return -errno;
+	}
 	/* so that getsockopt(SO_LOCK_FILTER) reads it back */
 	if (optname == SO_LOCK_FILTER)
 		REAL(setsockopt)(fd, level, optname, optval, optlen);

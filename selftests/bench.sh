@@ -277,7 +277,6 @@ throughput() {
 		printf "%d %d %d %d\n", rate, r / t, d, f }'
 }
 
-# min A B: the smaller number, "-" counting as no number.
 # ---- TCP frames the program sends itself (examples/tcp-raw-send) ------
 #
 # The accelerated end in A sends each message as a frame it built on a
@@ -292,18 +291,18 @@ RAW_MODES="kernel-send exasock-send exasock-frames"
 RAW_PORT=11200
 
 raw_listening() {
-	ip netns exec "$NS_B" ss -Hltn "sport = :$RAW_PORT" | grep -q .
+	ip netns exec "$NS_B" ss -Hltn "sport = :$1" | grep -q .
 }
 
-# raw_pp MODE SIZE: median half round trip in usec, "-" if none.
+# raw_pp MODE SIZE PORT: median half round trip in usec, "-" if none.
 raw_pp() {
-	local mode=$1 size=$2 pid rtt prefix= flags=-p
+	local mode=$1 size=$2 port=$3 pid rtt prefix= flags=-p
 
-	RAW_PORT=$((RAW_PORT + 1))
-	ip netns exec "$NS_B" "$RAW_ECHO" listen -b "10.77.0.2:$RAW_PORT" \
+	ip netns exec "$NS_B" "$RAW_ECHO" listen -b "10.77.0.2:$port" \
 		-n 1 -x echo >"$WORK/raw-echo.out" 2>&1 &
 	pid=$!
-	busywait 10000 raw_listening || { kill "$pid"; echo -; return; }
+	busywait 10000 raw_listening "$port" ||
+		{ kill "$pid"; echo -; return; }
 	case $mode in
 	exasock-send)	prefix="env EXASOCK_SPIN_USEC=-1 $LAUNCH" ;;
 	exasock-frames)	prefix="env EXASOCK_SPIN_USEC=-1 $LAUNCH"; flags= ;;
@@ -311,7 +310,7 @@ raw_pp() {
 	# shellcheck disable=SC2086 # word splitting of prefix/flags wanted
 	ip netns exec "$NS_A" env LD_LIBRARY_PATH="$TOP/lib/ext" $prefix \
 		"$RAW" -e -c "$RAW_COUNT" -s "$size" $flags 10.77.0.2 \
-		"$RAW_PORT" >"$WORK/raw-$mode-$size-r$ROUND.out" 2>&1 || true
+		"$port" >"$WORK/raw-$mode-$size-r$ROUND.out" 2>&1 || true
 	wait "$pid" 2>/dev/null || true
 	rtt=$(sed -n 's/^round trip: median \([0-9.]*\) us.*/\1/p' \
 		"$WORK/raw-$mode-$size-r$ROUND.out")
@@ -353,13 +352,16 @@ raw_table() {
 raw_bench() {
 	local mode size v
 
-	[[ -x $RAW && -x $RAW_ECHO ]] ||
-		{ echo "bench.sh: $RAW or $RAW_ECHO missing; run make" >&2; exit 1; }
+	if [[ ! -x $RAW || ! -x $RAW_ECHO ]]; then
+		log "$RAW or $RAW_ECHO missing (run make): no frame ping-pong"
+		return
+	fi
 	for ((ROUND = 1; ROUND <= ROUNDS; ROUND++)); do
 		for mode in $RAW_MODES; do
 			for size in $SIZES; do
 				log "round $ROUND/$ROUNDS: tcp-raw-send $mode ${size} B ..."
-				v=$(raw_pp "$mode" "$size")
+				RAW_PORT=$((RAW_PORT + 1))
+				v=$(raw_pp "$mode" "$size" "$RAW_PORT")
 				log "  median $v usec"
 				RAWLAT[$mode,$size]=$(min "${RAWLAT[$mode,$size]:-}" "$v")
 			done
@@ -367,6 +369,7 @@ raw_bench() {
 	done
 }
 
+# min A B: the smaller number, "-" counting as no number.
 min() {
 	awk -v a="$1" -v b="$2" 'BEGIN {
 		if (a == "" || a == "-") print b;

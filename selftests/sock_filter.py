@@ -10,10 +10,11 @@ usage: sock_filter.py udp ADDR PORT
 
 udp         bind ADDR:PORT (which accelerates the socket under exasock),
             then attach a classic BPF filter that keeps only datagrams of
-            100 payload bytes or more; print "ready"; print the lengths
-            received within 3 s as "filtered LEN,LEN..."; detach the
-            filter, print "detached", and print what the next 3 s bring
-            as "open LEN,LEN...".
+            100 payload bytes or more; print "ready port=PORT"; print the
+            lengths received up to a 300-byte marker datagram as
+            "filtered LEN,LEN..."; detach the filter, print "detached",
+            and print what comes up to the next marker as
+            "open LEN,LEN...".
 tcp-server  listen on ADDR:PORT, accept one connection, attach a filter
             that drops every segment, send "F", and check that the client's
             "hello" does not arrive within 2 s ("blocked"); detach it, and
@@ -27,7 +28,6 @@ import ctypes
 import socket
 import struct
 import sys
-import time
 
 SO_ATTACH_FILTER = 26
 SO_DETACH_FILTER = 27
@@ -54,18 +54,22 @@ def detach(sock):
     sock.setsockopt(socket.SOL_SOCKET, SO_DETACH_FILTER, 0)
 
 
-def lengths_for(sock, secs):
+MARKER = 300
+
+
+def lengths_until_marker(sock, secs=30):
+    """Lengths received before a MARKER-byte datagram (not included)."""
     got = []
-    end = time.monotonic() + secs
+    sock.settimeout(secs)
     while True:
-        left = end - time.monotonic()
-        if left <= 0:
-            return got
-        sock.settimeout(left)
         try:
-            got.append(len(sock.recv(65536)))
+            n = len(sock.recv(65536))
         except socket.timeout:
+            got.append("timeout")
             return got
+        if n == MARKER:
+            return got
+        got.append(n)
 
 
 def udp(addr, port):
@@ -73,10 +77,10 @@ def udp(addr, port):
     s.bind((addr, port))
     attach(s, KEEP_BIG)
     say("ready port=%d" % port)
-    say("filtered " + ",".join(map(str, lengths_for(s, 3))))
+    say("filtered " + ",".join(map(str, lengths_until_marker(s))))
     detach(s)
     say("detached")
-    say("open " + ",".join(map(str, lengths_for(s, 3))))
+    say("open " + ",".join(map(str, lengths_until_marker(s))))
     return 0
 
 

@@ -40,7 +40,7 @@ export LD_LIBRARY_PATH=$TOP/lib/ext${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 require_tcp
 require_cmd python3 tc nstat
 [[ -x $RAW ]] || tap_skip_all "$RAW not built (run make)"
-tap_plan 30
+tap_plan 31
 setup_pair
 attach_a || tap_fail "attach exa0"
 modprobe -q sch_netem 2>/dev/null
@@ -59,7 +59,11 @@ run() {
 	# shellcheck disable=SC2086 # peer_args is a word list
 	bg peer in_b python3 "$PEER" "$IP_B" "$port" --count "$count" \
 		--size "$size" $peer_args
-	wait_ready peer || return 1
+	if ! wait_ready peer; then
+		tap_fail "$title: the peer got all $count messages intact"
+		tap_fail "$title: tcp-raw-send finished"
+		return 1
+	fi
 	bg cli in_a "$EXA" "$RAW" -c "$count" -s "$size" "$@" "$IP_B" "$port"
 	bg_wait cli 240
 	cli_rc=$?
@@ -171,6 +175,7 @@ bg_wait cli 30
 rc=$?
 bg_wait peer 10
 check "without exasock: refused, exit 1" test "$rc" -eq 1
+check "without exasock: it said why" grep -q "not accelerated" "$TMPD/cli.err"
 check "without exasock: the peer got nothing" not out_has peer "^ok "
 
 # ---------------------------------------------------------------- afterwards

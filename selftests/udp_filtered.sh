@@ -187,10 +187,13 @@ udp_burst() {
 }
 bg flt in_a "$EXA" python3 "$SF" udp "$IP_A" 5110
 wait_ready flt
+# 300 bytes: the marker that ends each phase (sock_filter.py)
 udp_burst 3 50
 udp_burst 3 200
+udp_burst 1 300
 wait_out flt '^detached'
 udp_burst 3 50
+udp_burst 1 300
 bg_wait flt 20
 show flt
 check "UDP: a filter attached after bind keeps only what it accepts" \

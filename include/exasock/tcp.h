@@ -54,7 +54,8 @@ extern "C" {
  *	(dev_port; 0 on a one-port device); may be NULL
  *
  * Errors: EOPNOTSUPP (not an accelerated TCP socket), ENOTCONN, ENOBUFS
- * (@dev_len too short for the name), EBADF, ENOTSOCK.
+ * (@dev_len too short for the name), EHOSTUNREACH (no route any more),
+ * EBADF, ENOTSOCK.
  */
 int exasock_tcp_get_device(int fd, char *dev, size_t dev_len, int *port_num);
 
@@ -111,7 +112,8 @@ int exasock_tcp_calc_checksum(void *hdr, size_t hdr_len, const void *data,
  * wire already and must be accounted. Raises no SIGPIPE.
  *
  * Errors: EOPNOTSUPP (nothing sent), EPIPE, ECONNRESET and the like (the
- * connection is gone), EBADF, ENOTSOCK.
+ * connection is gone; some of the bytes may have been accounted before),
+ * EBADF, ENOTSOCK.
  */
 int exasock_tcp_send_advance(int fd, const void *data, size_t data_len);
 

@@ -22,6 +22,7 @@
 #define EXA_ETH_HLEN		14
 #define EXA_ETH_P_IP		0x0800
 #define EXA_ETH_P_8021Q		0x8100
+#define EXA_ETH_P_8021AD	0x88a8
 #define EXA_IPPROTO_TCP		6
 
 /*
@@ -93,12 +94,12 @@ static int exa_tcp_parse(void *hdr, size_t hdr_len, struct exa_tcp_frame *f)
 
 	if (!p)
 		return -1;
-	/* the EtherType, after any 802.1Q tags */
+	/* the EtherType, after any 802.1Q / 802.1ad tags */
 	for (;;) {
 		if (hdr_len < off + 2)
 			return -1;
 		proto = (uint16_t)(p[off] << 8 | p[off + 1]);
-		if (proto != EXA_ETH_P_8021Q)
+		if (proto != EXA_ETH_P_8021Q && proto != EXA_ETH_P_8021AD)
 			break;
 		off += 4;
 	}

@@ -51,8 +51,9 @@ static size_t make_headers(uint8_t *f, int vlan, size_t ip_opt,
 	for (i = 0; i < 12; i++)
 		f[i] = (uint8_t)(0x10 + i);		/* MAC addresses */
 	while (vlan--) {
-		f[off] = 0x81;
-		f[off + 1] = 0x00;
+		/* the outer one of two is 802.1ad (QinQ), else 802.1Q */
+		f[off] = vlan ? 0x88 : 0x81;
+		f[off + 1] = vlan ? 0xa8 : 0x00;
 		f[off + 3] = 7;				/* VLAN id 7 */
 		off += 4;
 	}
@@ -94,7 +95,8 @@ static uint8_t *ip_of(uint8_t *f)
 {
 	size_t off = 12;
 
-	while (f[off] == 0x81 && f[off + 1] == 0x00)
+	while ((f[off] == 0x81 && f[off + 1] == 0x00) ||
+	       (f[off] == 0x88 && f[off + 1] == 0xa8))
 		off += 4;
 	return f + off + 2;
 }
@@ -164,7 +166,7 @@ static void test_options_and_vlans(void)
 	check_shape(0, 0, 12);		/* NOP NOP timestamps */
 	check_shape(0, 4, 0);		/* an IPv4 option */
 	check_shape(1, 0, 0);		/* one 802.1Q tag */
-	check_shape(2, 8, 40);		/* QinQ, everything long */
+	check_shape(2, 8, 40);		/* 802.1ad QinQ, everything long */
 }
 
 /* A checksum already in the frame must not count in the new one. */
