@@ -265,14 +265,29 @@ int main(int argc, char **argv)
 
 	while ((c = getopt(argc, argv, "c:s:ed:t:pb")) != -1) {
 		switch (c) {
-		case 'c': o.count = number(optarg, 100000000); break;
-		case 's': o.size = number(optarg, MAX_SIZE); break;
-		case 'e': o.echo = 1; break;
-		case 'd': o.delay_us = (long)number(optarg, 10000000); break;
-		case 't': o.stale_every = number(optarg, 100000000); break;
-		case 'p': o.plain = 1; break;
-		case 'b': o.busy = 1; break;
-		default: usage();
+		case 'c':
+			o.count = number(optarg, 100000000);
+			break;
+		case 's':
+			o.size = number(optarg, MAX_SIZE);
+			break;
+		case 'e':
+			o.echo = 1;
+			break;
+		case 'd':
+			o.delay_us = (long)number(optarg, 10000000);
+			break;
+		case 't':
+			o.stale_every = number(optarg, 100000000);
+			break;
+		case 'p':
+			o.plain = 1;
+			break;
+		case 'b':
+			o.busy = 1;
+			break;
+		default:
+			usage();
 		}
 	}
 	if (argc - optind != 2 || o.size < 4)

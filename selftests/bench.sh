@@ -328,10 +328,7 @@ declare -A RAWLAT
 raw_table() {
 	local mode size
 
-	echo "TCP ping-pong, examples/tcp-raw-send against a plain echo server, median half round trip (usec), best of $ROUNDS runs of $RAW_COUNT messages"
-	printf '%-18s' "mode"
-	for size in $SIZES; do printf ' %10s' "${size} B"; done
-	echo
+	table_head "TCP ping-pong, examples/tcp-raw-send against a plain echo server, median half round trip (usec), best of $ROUNDS runs of $RAW_COUNT messages"
 	for mode in $RAW_MODES; do
 		printf '%-18s' "$mode"
 		for size in $SIZES; do printf ' %10s' "${RAWLAT[$mode,$size]}"; done
@@ -385,15 +382,22 @@ ratio() {
 
 declare -A LAT MED
 
-# table TITLE ARRAY: one row per mode, one column per size, then ratios.
-table() {
-	local -n v=$2
-	local mode size
+# table_head TITLE: the title and the column heads, one per size.
+table_head() {
+	local size
 
 	echo "$1"
 	printf '%-18s' "mode"
 	for size in $SIZES; do printf ' %10s' "${size} B"; done
 	echo
+}
+
+# table TITLE ARRAY: one row per mode, one column per size, then ratios.
+table() {
+	local -n v=$2
+	local mode size
+
+	table_head "$1"
 	for mode in $MODES; do
 		printf '%-18s' "$mode"
 		for size in $SIZES; do

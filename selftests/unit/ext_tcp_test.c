@@ -19,20 +19,8 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <exasock/tcp.h>
+#include "unit_tap.h"
 
-static int failed;		/* in the current test */
-static int nr_tests, nr_failed;
-
-#define CHECK(cond, ...)						\
-	do {								\
-		if (!(cond)) {						\
-			printf("# %s:%d: check failed: %s: ", __func__,	\
-			       __LINE__, #cond);			\
-			printf(__VA_ARGS__);				\
-			printf("\n");					\
-			failed = 1;					\
-		}							\
-	} while (0)
 
 #define FRAME_MAX	(18 + 60 + 60 + 2000)
 
@@ -282,10 +270,7 @@ static void test_without_exasock(void)
 	close(srv);
 }
 
-static const struct {
-	const char *name;
-	void (*fn)(void);
-} tests[] = {
+static const struct unit_test tests[] = {
 	{ "frames without options: every payload length", test_plain_frames },
 	{ "options and 802.1Q tags", test_options_and_vlans },
 	{ "sums recomputed over old ones", test_recompute },
@@ -295,19 +280,5 @@ static const struct {
 
 int main(void)
 {
-	unsigned int i;
-
-	alarm(60);	/* a hang is a failure, not a stuck CI job */
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	printf("TAP version 13\n1..%zu\n", sizeof(tests) / sizeof(tests[0]));
-	for (i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
-		failed = 0;
-		tests[i].fn();
-		nr_tests++;
-		nr_failed += failed;
-		printf("%sok %u - %s\n", failed ? "not " : "", i + 1,
-		       tests[i].name);
-	}
-	printf("# %d/%d passed\n", nr_tests - nr_failed, nr_tests);
-	return nr_failed ? 1 : 0;
+	return unit_main(tests, sizeof(tests) / sizeof(tests[0]), 60);
 }

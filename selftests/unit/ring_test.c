@@ -19,6 +19,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include "ring.h"
+#include "unit_tap.h"
 
 #define HDR_LEN		4096
 #define ALIGN_UP(x, a)	(((x) + (a) - 1) & ~((uint64_t)(a) - 1))
@@ -36,19 +37,6 @@ struct tring {
 	unsigned long drops;
 };
 
-static int failed;		/* in the current test */
-static int nr_tests, nr_failed;
-
-#define CHECK(cond, ...)						\
-	do {								\
-		if (!(cond)) {						\
-			printf("# %s:%d: check failed: %s: ", __func__,	\
-			       __LINE__, #cond);			\
-			printf(__VA_ARGS__);				\
-			printf("\n");					\
-			failed = 1;					\
-		}							\
-	} while (0)
 
 static void tr_init(struct tring *t, uint32_t size, uint32_t start)
 {
@@ -834,10 +822,7 @@ static void test_stream_bytes(void)
 	tr_free(&t);
 }
 
-static const struct {
-	const char *name;
-	void (*fn)(void);
-} tests[] = {
+static const struct unit_test tests[] = {
 	{ "mmap info validation", test_check_info },
 	{ "empty ring", test_empty },
 	{ "one datagram and its source address", test_one },
@@ -856,19 +841,5 @@ static const struct {
 
 int main(void)
 {
-	unsigned int i;
-
-	alarm(120);	/* a hang is a failure, not a stuck CI job */
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	printf("TAP version 13\n1..%zu\n", sizeof(tests) / sizeof(tests[0]));
-	for (i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
-		failed = 0;
-		tests[i].fn();
-		nr_tests++;
-		nr_failed += failed;
-		printf("%sok %u - %s\n", failed ? "not " : "", i + 1,
-		       tests[i].name);
-	}
-	printf("# %d/%d passed\n", nr_tests - nr_failed, nr_tests);
-	return nr_failed ? 1 : 0;
+	return unit_main(tests, sizeof(tests) / sizeof(tests[0]), 120);
 }
