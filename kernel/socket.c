@@ -1260,8 +1260,13 @@ static int exasock_listen(struct socket *sock, int backlog)
 
 	if (!twin)
 		return -EBADFD;
-	/* After a failed connect: children must not inherit our af_ops. */
+	/* After a failed connect: children must not inherit our af_ops, or
+	 * the backlog handler of a frame's header (tcp_raw.c).
+	 */
 	exasock_tcp_tx_give_back(twin->sk);
+	lock_sock(twin->sk);
+	exasock_tcp_raw_close(exasock_sk(sock->sk), twin->sk);
+	release_sock(twin->sk);
 	err = twin->ops->listen(twin, backlog);
 	if (!err)
 		exasock_update(exasock_sk(sock->sk));

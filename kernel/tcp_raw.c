@@ -116,14 +116,17 @@ bool exasock_tcp_raw_armed(struct sock *tsk)
  * exasock_tcp_raw_backlog - queue @skb in the backlog of a twin a process
  * owns while armed, for exasock_tcp_backlog_rcv() to hold at release
  *
- * Under bh_lock_sock(). As tcp_add_backlog() bounds it; 0, or -ENOBUFS
- * (counted as TCPBacklogDrop) when full.
+ * Under bh_lock_sock(). Bounded as tcp_add_backlog() bounds it (which
+ * is not exported everywhere), without its coalescing; 0, or -ENOBUFS
+ * (counted as TCPBacklogDrop and in sk_drops) when full.
  */
 int exasock_tcp_raw_backlog(struct sock *tsk, struct sk_buff *skb)
 {
-	u32 limit = READ_ONCE(tsk->sk_rcvbuf) + READ_ONCE(tsk->sk_sndbuf);
+	u64 limit = ((u64)READ_ONCE(tsk->sk_rcvbuf) << 1) +
+		    ((u32)READ_ONCE(tsk->sk_sndbuf) >> 1) + 64 * 1024;
 
-	if (sk_add_backlog(tsk, skb, limit)) {
+	if (sk_add_backlog(tsk, skb, min_t(u64, limit, UINT_MAX))) {
+		atomic_inc(&tsk->sk_drops);
 		__NET_INC_STATS(sock_net(tsk), LINUX_MIB_TCPBACKLOGDROP);
 		return -ENOBUFS;
 	}
@@ -410,9 +413,11 @@ static int exasock_tcp_raw_queue_sent(struct exasock_sock *esk,
 	iov_iter_reexpand(&msg->msg_iter, total - max(n, 0));
 	if (room > sndbuf && READ_ONCE(tsk->sk_sndbuf) == room)
 		WRITE_ONCE(tsk->sk_sndbuf, sndbuf);
+	/* An answer held, or waiting in the backlog: it came already. */
 	if (n > 0)
 		exasock_tcp_raw_timed(tsk, from,
-				      skb_queue_empty(&esk->raw_held) ?
+				      skb_queue_empty(&esk->raw_held) &&
+				      !READ_ONCE(tsk->sk_backlog.tail) ?
 				      0 : esk->raw_built_ns);
 	return n;
 }
@@ -520,7 +525,8 @@ void exasock_tcp_raw_cancel(struct exasock_sock *esk, struct sock *tsk)
 	release_sock(tsk);
 }
 
-/* At close, under the twin's lock, with its callbacks still ours: the
+/* At close (and before the twin listens: its children would inherit
+ * the handler), under the twin's lock, with its callbacks still ours: the
  * held segments go to the twin, which is still there to take them, and
  * its backlog is the kernel's again.
  */
