@@ -9,6 +9,7 @@
 #include <linux/netdevice.h>
 #include <linux/percpu.h>
 #include <linux/skbuff.h>
+#include <linux/tcp.h>
 #include <linux/udp.h>
 #include <net/inet_ecn.h>
 #include <net/ip.h>
@@ -256,6 +257,18 @@ u32 exasock_tcp_send_q(struct sock *tsk);
 void exasock_tcp_stats(struct sock *tsk, u64 out[__EXASOCK_STAT_MAX]);
 void exasock_tcp_gauges(u64 stats[__EXASOCK_STAT_MAX]);
 
+/* Does the kernel sign the twin's segments (TCP-MD5, TCP-AO)? Then only
+ * tcp_v4_rcv() checks, and only the kernel builds, its segments.
+ */
+static inline bool exasock_tcp_signed(const struct sock *tsk)
+{
+#ifdef CONFIG_TCP_MD5SIG
+	if (rcu_access_pointer(tcp_sk(tsk)->md5sig_info))
+		return true;
+#endif
+	return exasock_tcp_ao(tsk);
+}
+
 /* ---- tcp_raw.c: TCP frames the program sends itself ------------------- */
 
 int exasock_tcp_raw_device(struct exasock_sock *esk, struct sock *tsk,
@@ -264,7 +277,6 @@ int exasock_tcp_raw_header(struct exasock_sock *esk, struct sock *tsk,
 			   u8 *buf);
 int exasock_tcp_raw_advance(struct exasock_sock *esk, struct socket *twin,
 			    struct msghdr *msg, size_t len);
-void exasock_tcp_raw_send(struct exasock_sock *esk, struct sock *tsk);
 void exasock_tcp_raw_cancel(struct exasock_sock *esk, struct sock *tsk);
 void exasock_tcp_raw_close(struct exasock_sock *esk, struct sock *tsk);
 bool exasock_tcp_raw_hold(struct sock *tsk, struct sk_buff *skb);

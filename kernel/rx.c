@@ -320,12 +320,9 @@ static bool exasock_tcp_plain_sock(struct net *net, struct sock *tsk,
 				   const struct iphdr *iph)
 {
 	if (!exasock_rx_net_plain(net, skb) ||
-	    iph->ttl < READ_ONCE(inet_sk(tsk)->min_ttl))
+	    iph->ttl < READ_ONCE(inet_sk(tsk)->min_ttl) ||
+	    exasock_tcp_signed(tsk))
 		return false;
-#ifdef CONFIG_TCP_MD5SIG
-	if (rcu_access_pointer(tcp_sk(tsk)->md5sig_info))
-		return false;
-#endif
 	return !exasock_sk_xfrm_in(tsk);
 }
 

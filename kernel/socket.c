@@ -822,11 +822,9 @@ static int exasock_sendmsg(struct socket *sock, struct msghdr *msg,
 		if (msg->msg_flags & MSG_EXA_ADVANCE) {
 			err = exasock_tcp_raw_advance(esk, twin, msg, len);
 		} else {
-			if (unlikely(READ_ONCE(esk->raw_armed))) {
-				lock_sock(twin->sk);
-				exasock_tcp_raw_send(esk, twin->sk);
-				release_sock(twin->sk);
-			}
+			/* any header built is stale after this send */
+			if (unlikely(READ_ONCE(esk->raw_armed)))
+				exasock_tcp_raw_cancel(esk, twin->sk);
 			err = twin->ops->sendmsg(twin, msg, len);
 		}
 		exasock_tcp_reconcile_err(esk, twin->sk);

@@ -264,13 +264,7 @@ static int exasock_tcp_backlog_rcv(struct sock *tsk, struct sk_buff *skb)
  */
 static bool exasock_tcp_raw_unsupported(struct sock *tsk)
 {
-	if (inet_csk(tsk)->icsk_ulp_ops)
-		return true;
-#ifdef CONFIG_TCP_MD5SIG
-	if (rcu_access_pointer(tcp_sk(tsk)->md5sig_info))
-		return true;
-#endif
-	return exasock_tcp_ao(tsk);
+	return inet_csk(tsk)->icsk_ulp_ops || exasock_tcp_signed(tsk);
 }
 
 /* Room for the frame: the peer's window, the congestion window, and a
@@ -505,18 +499,9 @@ plain:
 	return twin->ops->sendmsg(twin, msg, len);
 }
 
-/**
- * exasock_tcp_raw_send - a plain send on the socket: any header built is
- * stale after it. Under the twin's lock.
- */
-void exasock_tcp_raw_send(struct exasock_sock *esk, struct sock *tsk)
-{
-	if (unlikely(esk->raw_armed))
-		exasock_tcp_raw_disarm(esk, tsk);
-}
-
-/* A header the program will not get (its copy failed), or a connection
- * that goes (connect() again): forget it. Process context.
+/* A header the program will not get (its copy failed), one a plain send
+ * made stale, or a connection that goes (connect() again): forget it.
+ * Process context.
  */
 void exasock_tcp_raw_cancel(struct exasock_sock *esk, struct sock *tsk)
 {

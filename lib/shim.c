@@ -408,10 +408,11 @@ static int exa_is_join(int level, int optname)
 /*
  * The socket filters act where the kernel's receive paths run them, on
  * the native twin; the kernel would attach them to the exasock socket,
- * which receives nothing itself. Returns 1 for any other option.
+ * which receives nothing itself. For SOL_SOCKET options; returns 1 for
+ * any other.
  */
-static long exa_set_twin_opt(int fd, int level, int optname,
-			     const void *optval, socklen_t optlen)
+static long exa_set_twin_opt(int fd, int optname, const void *optval,
+			     socklen_t optlen)
 {
 	struct exasock_sockopt o = {
 		.level = SOL_SOCKET,
@@ -420,8 +421,7 @@ static long exa_set_twin_opt(int fd, int level, int optname,
 		.optlen = optlen,
 	};
 
-	if (level != SOL_SOCKET ||
-	    (optname != SO_ATTACH_FILTER && optname != SO_ATTACH_BPF &&
+	if ((optname != SO_ATTACH_FILTER && optname != SO_ATTACH_BPF &&
 	     optname != SO_DETACH_FILTER && optname != SO_LOCK_FILTER) ||
 	    exa_ent_kind(exa_fd_class(fd)) != EXA_FD_KERNEL)
 		return 1;
@@ -434,7 +434,7 @@ static long exa_set_twin_opt(int fd, int level, int optname,
 	}
 	/* so that getsockopt(SO_LOCK_FILTER) reads it back */
 	if (optname == SO_LOCK_FILTER)
-		REAL(setsockopt)(fd, level, optname, optval, optlen);
+		REAL(setsockopt)(fd, SOL_SOCKET, optname, optval, optlen);
 	return 0;
 }
 
@@ -467,7 +467,7 @@ EXA_EXPORT int setsockopt(int fd, int level, int optname, const void *optval,
 		}
 	}
 	if (unlikely(level == SOL_SOCKET)) {
-		r = exa_set_twin_opt(fd, level, optname, optval, optlen);
+		r = exa_set_twin_opt(fd, optname, optval, optlen);
 		if (r != 1)
 			goto out;
 	}
