@@ -31,18 +31,7 @@
 #include <sys/wait.h>
 #include <linux/exasock.h>
 
-static int failed;
-
-#define CHECK(cond, ...)						\
-	do {								\
-		if (!(cond)) {						\
-			printf("# %s:%d: check failed: %s: ", __func__,	\
-			       __LINE__, #cond);			\
-			printf(__VA_ARGS__);				\
-			printf(" (errno %s)\n", strerror(errno));	\
-			failed = 1;					\
-		}							\
-	} while (0)
+#include "unit_tap.h"
 
 static int udp_bound(struct sockaddr_in *sin)
 {
@@ -467,10 +456,7 @@ static int bind_twice(void)
 	return 0;
 }
 
-static const struct {
-	const char *name;
-	void (*fn)(void);
-} tests[] = {
+static const struct unit_test tests[] = {
 	{ "the library is preloaded", test_loaded },
 	{ "UDP receive calls on a native socket", test_udp_calls },
 	{ "fortified entry points", test_fortify },

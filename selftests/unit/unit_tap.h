@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The TAP 13 driver of the host unit tests: a table of named test
- * functions, each failing through CHECK(), run in order by unit_main().
+ * functions, each failing through CHECK() (which also prints errno), run
+ * in order by unit_main().
  */
 #ifndef EXASOCK_UNIT_TAP_H
 #define EXASOCK_UNIT_TAP_H
 
+#include <errno.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 static int failed;		/* in the current test */
@@ -17,7 +20,7 @@ static int failed;		/* in the current test */
 			printf("# %s:%d: check failed: %s: ", __func__,	\
 			       __LINE__, #cond);			\
 			printf(__VA_ARGS__);				\
-			printf("\n");					\
+			printf(" (errno %s)\n", strerror(errno));	\
 			failed = 1;					\
 		}							\
 	} while (0)
