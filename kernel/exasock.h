@@ -280,8 +280,6 @@ int exasock_tcp_raw_advance(struct exasock_sock *esk, struct socket *twin,
 void exasock_tcp_raw_cancel(struct exasock_sock *esk, struct sock *tsk);
 void exasock_tcp_raw_close(struct exasock_sock *esk, struct sock *tsk);
 bool exasock_tcp_raw_hold(struct sock *tsk, struct sk_buff *skb);
-bool exasock_tcp_raw_armed(struct sock *tsk);
-int exasock_tcp_raw_backlog(struct sock *tsk, struct sk_buff *skb);
 
 /* ---- tx.c: fast send path --------------------------------------------- */
 

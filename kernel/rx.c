@@ -9,12 +9,12 @@
  *   must see it: those are the kernel's path, through the twin.
  *   The skb is never modified: headers are read with skb_header_pointer()
  *   and the payload with skb_copy_bits().
- * - A TCP segment of an accelerated connection in ESTABLISHED, with no
- *   options but the timestamp, goes straight to the twin's protocol code
- *   (tcp_v4_do_rcv()) after the checks ip_rcv() and tcp_v4_rcv() would
- *   make; routing and the second socket lookup are skipped. Where
- *   netfilter or IPsec has a say, the kernel's path is taken. See
- *   Documentation/tcp.rst.
+ * - A TCP segment of an accelerated connection goes straight to the
+ *   twin's protocol code (tcp_v4_do_rcv(), or its backlog) after the
+ *   checks ip_rcv() and tcp_v4_rcv() would make; routing and the second
+ *   socket lookup are skipped. Where netfilter, IPsec or a TCP signature
+ *   has a say, the kernel's path is taken, for every segment of the
+ *   connection alike. See Documentation/tcp.rst.
  *
  * Everything else is passed on untouched, so the kernel handles (and
  * counts) it exactly as without exasock.
@@ -289,24 +289,62 @@ malformed:
 	return false;
 }
 
-/*
- * Header prediction, as tcp_rcv_established() does it: no options, or
- * exactly the aligned timestamp. Anything else (SACK blocks, MD5, bad
- * lengths) takes the kernel's path, which parses and checks it.
- */
-static bool exasock_tcp_options_plain(struct sk_buff *skb, int off,
-				      const struct tcphdr *th)
-{
-	__be32 _opt, *opt;
+/* TCP-AO's option kind (RFC 5925), for kernels that predate it. */
+#ifndef TCPOPT_AO
+#define TCPOPT_AO	29
+#endif
 
-	if (th->doff == 5)
+/*
+ * Options are tcp_rcv_established()'s to parse, on either path: SACK
+ * blocks, window scale, unknown kinds and malformed lists alike. The one
+ * check tcp_v4_rcv() makes on them first is the signature: a segment
+ * carrying a TCP-MD5 or TCP-AO option is checked against the socket's
+ * keys, and dropped (and counted) on a socket without any. Such a
+ * segment takes the kernel's path. The walk stops where
+ * tcp_parse_md5sig_option() stops.
+ */
+static bool exasock_tcp_options_unsigned(struct sk_buff *skb, int off,
+					 const struct tcphdr *th)
+{
+	int len = th->doff * 4 - sizeof(*th);
+	u8 _opt[MAX_TCP_OPTION_SPACE];
+	const u8 *opt;
+	__be32 *word;
+
+	if (len == 0)
 		return true;
-	if (th->doff != 5 + TCPOLEN_TSTAMP_ALIGNED / 4)
+	opt = skb_header_pointer(skb, off + sizeof(*th), len, _opt);
+	if (!opt)
 		return false;
-	opt = skb_header_pointer(skb, off + sizeof(*th), sizeof(_opt), &_opt);
-	return opt && *opt == htonl((TCPOPT_NOP << 24) | (TCPOPT_NOP << 16) |
-				    (TCPOPT_TIMESTAMP << 8) |
-				    TCPOLEN_TIMESTAMP);
+	/* Header prediction's layout: the aligned timestamp alone. */
+	word = (__be32 *)opt;
+	if (len == TCPOLEN_TSTAMP_ALIGNED &&
+	    get_unaligned(word) == htonl((TCPOPT_NOP << 24) |
+					 (TCPOPT_NOP << 16) |
+					 (TCPOPT_TIMESTAMP << 8) |
+					 TCPOLEN_TIMESTAMP))
+		return true;
+	while (len > 0) {
+		u8 kind = *opt, size;
+
+		if (kind == TCPOPT_EOL)
+			break;
+		if (kind == TCPOPT_NOP) {
+			opt++;
+			len--;
+			continue;
+		}
+		if (len < 2)
+			break;
+		size = opt[1];
+		if (size < 2 || size > len)
+			break;
+		if (kind == TCPOPT_MD5SIG || kind == TCPOPT_AO)
+			return false;
+		opt += size;
+		len -= size;
+	}
+	return true;
 }
 
 /*
@@ -390,6 +428,36 @@ static void exasock_tcp_fill_cb(struct sk_buff *skb)
 }
 
 /*
+ * tcp_add_backlog(), for a segment that came while a process owns the
+ * twin: it waits in the twin's backlog for release_sock(), keeping its
+ * place in the stream, as on the kernel's path. Where the kernel's own is
+ * not exported, its bound without its coalescing. Under bh_lock_sock().
+ * Returns true when the backlog is full: TCPBacklogDrop is counted and,
+ * as tcp_add_backlog() leaves it, the twin unlocked.
+ */
+static bool exasock_tcp_add_backlog(struct sock *tsk, struct sk_buff *skb)
+{
+#ifdef EXASOCK_HAVE_TCP_ADD_BACKLOG
+	enum skb_drop_reason reason;
+
+	return tcp_add_backlog(tsk, skb, &reason);
+#else
+	u64 limit = ((u64)READ_ONCE(tsk->sk_rcvbuf) << 1) +
+		    ((u32)READ_ONCE(tsk->sk_sndbuf) >> 1) + 64 * 1024;
+
+	exasock_skb_condense(skb);
+	skb_dst_drop(skb);		/* tcp_cleanup_skb() */
+	secpath_reset(skb);
+	if (unlikely(sk_add_backlog(tsk, skb, min_t(u64, limit, UINT_MAX)))) {
+		bh_unlock_sock(tsk);
+		__NET_INC_STATS(sock_net(tsk), LINUX_MIB_TCPBACKLOGDROP);
+		return true;
+	}
+	return false;
+#endif
+}
+
+/*
  * A segment of an accelerated TCP connection. Returns true when consumed
  * (processed or dropped), false when the kernel should have it; *@pskb
  * may have been replaced by an unshared copy.
@@ -403,15 +471,13 @@ static bool exasock_tcp_rx(struct exasock_iface *ifc, struct sk_buff **pskb,
 	const struct tcphdr *th;
 	struct tcphdr _th;
 	struct sock *tsk;
-	bool owned;
 
 	if (skb->pkt_type != PACKET_HOST || netif_is_l3_slave(skb->dev))
 		return false;
 	th = skb_header_pointer(skb, sizeof(*iph), sizeof(_th), &_th);
 	if (!th || th->doff * 4 < sizeof(*th) ||
 	    th->doff * 4 > tot_len - sizeof(*iph) ||
-	    (tcp_flag_byte(th) & ~TCPHDR_PSH) != TCPHDR_ACK ||
-	    !exasock_tcp_options_plain(skb, sizeof(*iph), th))
+	    !exasock_tcp_options_unsigned(skb, sizeof(*iph), th))
 		return false;
 
 	tsk = __inet_lookup_established(net, net->ipv4.tcp_death_row.hashinfo,
@@ -433,19 +499,11 @@ static bool exasock_tcp_rx(struct exasock_iface *ifc, struct sk_buff **pskb,
 		goto pass;	/* tcp_v4_rcv() drops and counts it */
 	}
 
-	bh_lock_sock_nested(tsk);
-	/* A twin the program holds queues it in its backlog: the kernel's
-	 * path does that, as it does every state but ESTABLISHED. Not while
-	 * a frame the program sent itself is out: the lock may be free again
-	 * by the time tcp_v4_rcv() looks, and the segment would miss the
-	 * hold (tcp_raw.c), so it goes to the backlog here.
+	/* In any state: the twin's protocol code takes it from here, as
+	 * from tcp_v4_rcv(), so that no segment of the connection overtakes
+	 * another by taking the other path.
 	 */
-	owned = sock_owned_by_user(tsk);
-	if (tsk->sk_state != TCP_ESTABLISHED ||
-	    (owned && !exasock_tcp_raw_armed(tsk))) {
-		bh_unlock_sock(tsk);
-		goto pass;
-	}
+	bh_lock_sock_nested(tsk);
 	exasock_ip_in_stats(net, skb, iph);
 	if (!exasock_tcp_skb_prepare(skb, tot_len)) {
 		bh_unlock_sock(tsk);
@@ -468,9 +526,13 @@ static bool exasock_tcp_rx(struct exasock_iface *ifc, struct sk_buff **pskb,
 	__TCP_INC_STATS(net, TCP_MIB_INSEGS);
 	sk_incoming_cpu_update(tsk);
 	tcp_segs_in(tcp_sk(tsk), skb);
-	if (unlikely(owned)) {
-		if (exasock_tcp_raw_backlog(tsk, skb)) {
-			bh_unlock_sock(tsk);
+	if (unlikely(sock_owned_by_user(tsk))) {
+		/* The program holds the twin: its backlog, as tcp_v4_rcv()
+		 * does, so that the segment keeps its place in the stream.
+		 */
+		if (exasock_tcp_add_backlog(tsk, skb)) {
+			/* (the twin is unlocked) */
+			sk_drops_add(tsk, skb);
 			kfree_skb(skb);
 			goto dropped;
 		}

@@ -75,8 +75,8 @@ static void exasock_tcp_raw_disarm(struct exasock_sock *esk,
 /**
  * exasock_tcp_raw_hold - keep @skb from the twin until the advance?
  *
- * Called by the receive path for a segment of an ESTABLISHED twin that
- * is not owned by a process, under bh_lock_sock() and RCU, just before
+ * Called by the receive path for a segment of a twin that is not owned
+ * by a process, under bh_lock_sock() and RCU, just before
  * tcp_v4_do_rcv(), and for the twin's backlog by its lock's owner.
  * Returns true when the segment is held.
  */
@@ -84,12 +84,15 @@ bool exasock_tcp_raw_hold(struct sock *tsk, struct sk_buff *skb)
 {
 	struct exasock_sock *esk = rcu_dereference_sk_user_data(tsk);
 
-	if (likely(!esk || !esk->raw_armed) ||
-	    tsk->sk_state != TCP_ESTABLISHED)
+	if (likely(!esk || !esk->raw_armed))
 		return false;
-	/* Nothing held yet, and the twin takes this one: no reason. */
+	/* Nothing held yet, and the twin takes this one (or is past the
+	 * state a header is built in): no reason. Once one is held, all
+	 * after it are, whatever they carry, so that none overtakes it.
+	 */
 	if (skb_queue_empty(&esk->raw_held) &&
-	    !after(TCP_SKB_CB(skb)->ack_seq, tcp_sk(tsk)->snd_nxt))
+	    (tsk->sk_state != TCP_ESTABLISHED ||
+	     !after(TCP_SKB_CB(skb)->ack_seq, tcp_sk(tsk)->snd_nxt)))
 		return false;
 	if (skb_queue_len(&esk->raw_held) >= EXASOCK_TCP_RAW_HELD_MAX ||
 	    esk->raw_held_bytes + skb->truesize >
@@ -102,35 +105,6 @@ bool exasock_tcp_raw_hold(struct sock *tsk, struct sk_buff *skb)
 	esk->raw_held_bytes += skb->truesize;
 	exasock_sock_stat_add(esk, EXASOCK_STAT_TCP_RAW_HELD, 1);
 	return true;
-}
-
-/* Is a frame of the twin's connection out? Under RCU. */
-bool exasock_tcp_raw_armed(struct sock *tsk)
-{
-	struct exasock_sock *esk = rcu_dereference_sk_user_data(tsk);
-
-	return esk && READ_ONCE(esk->raw_armed);
-}
-
-/**
- * exasock_tcp_raw_backlog - queue @skb in the backlog of a twin a process
- * owns while armed, for exasock_tcp_backlog_rcv() to hold at release
- *
- * Under bh_lock_sock(). Bounded as tcp_add_backlog() bounds it (which
- * is not exported everywhere), without its coalescing; 0, or -ENOBUFS
- * (counted as TCPBacklogDrop and in sk_drops) when full.
- */
-int exasock_tcp_raw_backlog(struct sock *tsk, struct sk_buff *skb)
-{
-	u64 limit = ((u64)READ_ONCE(tsk->sk_rcvbuf) << 1) +
-		    ((u32)READ_ONCE(tsk->sk_sndbuf) >> 1) + 64 * 1024;
-
-	if (sk_add_backlog(tsk, skb, min_t(u64, limit, UINT_MAX))) {
-		atomic_inc(&tsk->sk_drops);
-		__NET_INC_STATS(sock_net(tsk), LINUX_MIB_TCPBACKLOGDROP);
-		return -ENOBUFS;
-	}
-	return 0;
 }
 
 /* Where the twin's segments go: a plain unicast route through an
