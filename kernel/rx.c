@@ -296,12 +296,12 @@ malformed:
 
 /*
  * Options are tcp_rcv_established()'s to parse, on either path: SACK
- * blocks, window scale, unknown kinds and malformed lists alike. The one
+ * blocks, window scale, unknown kinds alike. The one
  * check tcp_v4_rcv() makes on them first is the signature: a segment
  * carrying a TCP-MD5 or TCP-AO option is checked against the socket's
  * keys, and dropped (and counted) on a socket without any. Such a
- * segment takes the kernel's path. The walk stops where
- * tcp_parse_md5sig_option() stops.
+ * segment takes the kernel's path, and so does one whose option list is
+ * malformed: 6.7's tcp_inbound_hash() drops some of those outright.
  */
 static bool exasock_tcp_options_unsigned(struct sk_buff *skb, int off,
 					 const struct tcphdr *th)
@@ -309,20 +309,17 @@ static bool exasock_tcp_options_unsigned(struct sk_buff *skb, int off,
 	int len = th->doff * 4 - sizeof(*th);
 	u8 _opt[MAX_TCP_OPTION_SPACE];
 	const u8 *opt;
-	__be32 *word;
 
 	if (len == 0)
 		return true;
 	opt = skb_header_pointer(skb, off + sizeof(*th), len, _opt);
 	if (!opt)
 		return false;
-	/* Header prediction's layout: the aligned timestamp alone. */
-	word = (__be32 *)opt;
+	/* Header prediction's layout, the aligned timestamp alone: no walk. */
 	if (len == TCPOLEN_TSTAMP_ALIGNED &&
-	    get_unaligned(word) == htonl((TCPOPT_NOP << 24) |
-					 (TCPOPT_NOP << 16) |
-					 (TCPOPT_TIMESTAMP << 8) |
-					 TCPOLEN_TIMESTAMP))
+	    get_unaligned((const __be32 *)opt) ==
+	    htonl((TCPOPT_NOP << 24) | (TCPOPT_NOP << 16) |
+		  (TCPOPT_TIMESTAMP << 8) | TCPOLEN_TIMESTAMP))
 		return true;
 	while (len > 0) {
 		u8 kind = *opt, size;
@@ -335,10 +332,10 @@ static bool exasock_tcp_options_unsigned(struct sk_buff *skb, int off,
 			continue;
 		}
 		if (len < 2)
-			break;
+			return false;
 		size = opt[1];
 		if (size < 2 || size > len)
-			break;
+			return false;
 		if (kind == TCPOPT_MD5SIG || kind == TCPOPT_AO)
 			return false;
 		opt += size;
@@ -511,6 +508,7 @@ static bool exasock_tcp_rx(struct exasock_iface *ifc, struct sk_buff **pskb,
 		goto dropped;
 	}
 	nf_reset_ct(skb);
+	__TCP_INC_STATS(net, TCP_MIB_INSEGS);	/* even if it is dropped */
 	/* tcp_filter(): the socket's BPF filter, cgroup ingress programs,
 	 * the LSM, and no pfmemalloc skb for a socket without SOCK_MEMALLOC.
 	 * Run here, where the segment is ours for good, so that no segment
@@ -523,7 +521,6 @@ static bool exasock_tcp_rx(struct exasock_iface *ifc, struct sk_buff **pskb,
 		goto dropped;
 	}
 	exasock_tcp_fill_cb(skb);
-	__TCP_INC_STATS(net, TCP_MIB_INSEGS);
 	sk_incoming_cpu_update(tsk);
 	tcp_segs_in(tcp_sk(tsk), skb);
 	if (unlikely(sock_owned_by_user(tsk))) {

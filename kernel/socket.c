@@ -15,6 +15,7 @@
  * callbacks find it under RCU.
  */
 #include <linux/file.h>
+#include <linux/filter.h>
 #include <linux/hashtable.h>
 #include <linux/igmp.h>
 #include <linux/inetdevice.h>
@@ -1040,6 +1041,77 @@ static int exasock_set_twin_sockopt(struct exasock_sock *esk,
 			       o.optlen);
 }
 
+/*
+ * getsockopt(SO_EXA_TWIN_SOCKOPT): SO_GET_FILTER, read from the twin, as
+ * sk_get_filter() reads it (which is not exported). @o->optlen counts
+ * instructions, in and out, as SO_GET_FILTER's length does: 0 asks for
+ * the count. A filter given as an eBPF program cannot be read back
+ * (EACCES).
+ */
+static int exasock_get_twin_filter(struct socket *twin,
+				   struct exasock_sockopt *o)
+{
+	struct sock *tsk = twin->sk;
+	struct sock_fprog_kern *fprog;
+	struct sk_filter *filter;
+	int ret = 0;
+
+	lock_sock(tsk);
+	filter = rcu_dereference_protected(tsk->sk_filter,
+					   lockdep_sock_is_held(tsk));
+	if (!filter)
+		goto out;
+	ret = -EACCES;
+	fprog = filter->prog->orig_prog;
+	if (!fprog)
+		goto out;
+	ret = fprog->len;
+	if (!o->optlen)
+		goto out;	/* asks for the count */
+	ret = -EINVAL;
+	if (o->optlen < fprog->len)
+		goto out;
+	ret = -EFAULT;
+	if (copy_to_user(u64_to_user_ptr(o->optval), fprog->filter,
+			 bpf_classic_proglen(fprog)))
+		goto out;
+	ret = fprog->len;
+out:
+	release_sock(tsk);
+	if (ret >= 0)
+		o->optlen = ret;
+	return ret < 0 ? ret : 0;
+}
+
+static int exasock_getsockopt_twin(struct exasock_sock *esk,
+				   char __user *optval, int __user *optlen,
+				   int len)
+{
+	struct socket *twin = READ_ONCE(esk->twin);
+	struct exasock_sockopt o;
+	int err;
+
+	if (len < (int)sizeof(o))
+		return -EINVAL;
+	if (copy_from_user(&o, optval, sizeof(o)))
+		return -EFAULT;
+	if (o.level != SOL_SOCKET || o.reserved)
+		return -EINVAL;
+	if (o.optname != SO_GET_FILTER)
+		return -ENOPROTOOPT;
+	if ((int)o.optlen < 0)
+		return -EINVAL;		/* as sock_getsockopt() */
+	if (!twin)
+		return -EBADFD;
+	err = exasock_get_twin_filter(twin, &o);
+	if (err)
+		return err;
+	if (copy_to_user(optval, &o, sizeof(o)) ||
+	    put_user((int)sizeof(o), optlen))
+		return -EFAULT;
+	return 0;
+}
+
 static int exasock_setsockopt_exa(struct exasock_sock *esk, int optname,
 				  sockptr_t optval, unsigned int optlen)
 {
@@ -1194,6 +1266,8 @@ static int exasock_getsockopt(struct socket *sock, int level, int optname,
 		return -EINVAL;
 
 	switch (optname) {
+	case SO_EXA_TWIN_SOCKOPT:
+		return exasock_getsockopt_twin(esk, optval, optlen, len);
 	case SO_EXA_NO_ACCEL:
 		u.val = READ_ONCE(esk->no_accel);
 		size = sizeof(int);

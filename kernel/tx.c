@@ -7,20 +7,23 @@
  * Anything unusual goes back to the caller as -ENOTSUPP and is sent by
  * the twin, through the kernel's own UDP output, which owns ARP,
  * fragmentation, control messages and error reporting; so does a socket
- * whose packets netfilter (LOCAL_OUT) or a cgroup egress program must see.
+ * whose packets netfilter (LOCAL_OUT, POST_ROUTING) or a cgroup egress
+ * program must see.
  *
  * TCP: the twin's TCP builds each segment; its IP output is exasock's
  * (the queue_xmit of the twin's inet_connection_sock_af_ops), which adds
  * IPv4 and Ethernet headers from the socket's cached route and the
  * neighbour and hands the frame to the device: no route or neighbour
- * output functions. IP options, netfilter at LOCAL_OUT (conntrack, NAT)
- * or cgroup egress programs in the way, a route that is not an attached
- * interface's, an unresolved neighbour or a segment that needs fragments
- * take the kernel's ip_queue_xmit().
+ * output functions. IP options, netfilter at LOCAL_OUT or POST_ROUTING
+ * (conntrack, NAT) or cgroup egress programs in the way, a route that is
+ * not an attached interface's, an unresolved neighbour or a segment that
+ * needs fragments take the kernel's ip_queue_xmit().
  */
 #include <linux/etherdevice.h>
 #include <linux/if_ether.h>
 #include <linux/ip.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter_ipv4.h>
 #include <linux/tcp.h>
 #include <linux/udp.h>
 #include <net/arp.h>
@@ -258,14 +261,51 @@ static bool exasock_tx_cgroup_egress(struct sock *tsk)
 }
 
 /*
+ * Does anything but AppArmor hook IPv4 at POST_ROUTING in @net? AppArmor
+ * registers its secmark check there in every namespace (Debian enables
+ * it); the check passes any packet without a secmark, and only netfilter
+ * rules set one (the SECMARK target, nft's "meta secmark set"), which
+ * are hooks of their own. Its hook is the one of AppArmor's priority that
+ * nf_tables did not register.
+ */
+static bool exasock_nf_post_routing(const struct net *net)
+{
+#ifdef CONFIG_NETFILTER
+	const struct nf_hook_entries *e;
+	struct nf_hook_ops **ops;
+	bool hooked = false;
+	unsigned int i;
+
+	if (!rcu_access_pointer(net->nf.hooks_ipv4[NF_INET_POST_ROUTING]))
+		return false;
+	rcu_read_lock();
+	e = rcu_dereference(net->nf.hooks_ipv4[NF_INET_POST_ROUTING]);
+	if (e) {
+		ops = nf_hook_entries_get_hook_ops(e);
+		for (i = 0; i < e->num_hook_entries && !hooked; i++)
+			hooked = ops[i]->priority != NF_IP_PRI_SELINUX_FIRST ||
+				 ops[i]->hook_ops_type != NF_HOOK_OP_UNDEFINED;
+	}
+	rcu_read_unlock();
+	return hooked;
+#else
+	return false;
+#endif
+}
+
+/*
  * What ip_local_out() and ip_output() would do to a packet of @tsk that
- * the fast paths cannot: netfilter at LOCAL_OUT (a firewall, and where
- * conntrack and NAT start, so the receive side's PRE_ROUTING/LOCAL_IN
- * test and this one cover them) and cgroup egress programs.
+ * the fast paths cannot: netfilter at LOCAL_OUT and POST_ROUTING (a
+ * firewall or a counter; conntrack and NAT hook both, and the receive
+ * side's PRE_ROUTING/LOCAL_IN test covers their other half) and cgroup
+ * egress programs.
  */
 static bool exasock_tx_filtered(struct sock *tsk)
 {
-	return exasock_nf_hooked(sock_net(tsk), NF_INET_LOCAL_OUT) ||
+	const struct net *net = sock_net(tsk);
+
+	return exasock_nf_hooked(net, NF_INET_LOCAL_OUT) ||
+	       exasock_nf_post_routing(net) ||
 	       exasock_tx_cgroup_egress(tsk);
 }
 

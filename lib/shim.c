@@ -536,6 +536,30 @@ static int exa_get_exa_opt(int fd, int optname, void *optval,
 	return 0;
 }
 
+/*
+ * SO_GET_FILTER reads the filter the twin runs (exa_set_twin_opt()).
+ * Returns 1 when the kernel should see the call as it is.
+ */
+static long exa_get_twin_opt(int fd, int optname, void *optval,
+			     socklen_t *optlen)
+{
+	struct exasock_sockopt o = {
+		.level = SOL_SOCKET,
+		.optname = (uint32_t)optname,
+		.optval = (uintptr_t)optval,
+	};
+	socklen_t len = sizeof(o);
+
+	if (optname != SO_GET_FILTER || !optlen ||
+	    exa_ent_kind(exa_fd_class(fd)) != EXA_FD_KERNEL)
+		return 1;
+	o.optlen = *optlen;
+	if (REAL(getsockopt)(fd, SOL_EXASOCK, SO_EXA_TWIN_SOCKOPT, &o, &len))
+		return errno == ENOPROTOOPT ? 1 : -errno;
+	*optlen = o.optlen;
+	return 0;
+}
+
 EXA_EXPORT int getsockopt(int fd, int level, int optname, void *optval,
 			  socklen_t *optlen)
 {
@@ -543,6 +567,8 @@ EXA_EXPORT int getsockopt(int fd, int level, int optname, void *optval,
 
 	if (unlikely(level == SOL_EXASOCK))
 		r = exa_get_exa_opt(fd, optname, optval, optlen);
+	else if (unlikely(level == SOL_SOCKET))
+		r = exa_get_twin_opt(fd, optname, optval, optlen);
 	if (r == 1)
 		r = REAL(getsockopt)(fd, level, optname, optval, optlen) ?
 		    -errno : 0;

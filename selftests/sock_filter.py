@@ -10,9 +10,11 @@ usage: sock_filter.py udp ADDR PORT
 
 udp         bind ADDR:PORT (which accelerates the socket under exasock),
             then attach a classic BPF filter that keeps only datagrams of
-            100 payload bytes or more; print "ready port=PORT"; print the
+            100 payload bytes or more; read it back with SO_GET_FILTER
+            ("get_filter same"); print "ready port=PORT"; print the
             lengths received up to a 300-byte marker datagram as
-            "filtered LEN,LEN..."; detach the filter, print "detached",
+            "filtered LEN,LEN..."; detach the filter, print "detached,
+            get_filter 0 instructions",
             and print what comes up to the next marker as
             "open LEN,LEN...".
 tcp-server  listen on ADDR:PORT, accept one connection, attach a filter
@@ -31,6 +33,7 @@ import sys
 
 SO_ATTACH_FILTER = 26
 SO_DETACH_FILTER = 27
+SO_GET_FILTER = SO_ATTACH_FILTER
 
 # ld len; jge 108 ? accept : drop  (len counts the 8-byte UDP header)
 KEEP_BIG = [(0x80, 0, 0, 0), (0x35, 0, 1, 108),
@@ -48,6 +51,25 @@ def attach(sock, prog):
     fprog = struct.pack("HxxxxxxQ", len(prog), ctypes.addressof(buf))
     sock.setsockopt(socket.SOL_SOCKET, SO_ATTACH_FILTER, fprog)
     return buf     # the kernel copied it; kept alive anyway
+
+
+def get_filter(sock):
+    """The instructions SO_GET_FILTER reads back, asked through libc so
+    that a preloaded library sees the call (Python's own getsockopt takes
+    the length in bytes, SO_GET_FILTER counts instructions)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    n = ctypes.c_uint(0)
+    if libc.getsockopt(sock.fileno(), socket.SOL_SOCKET, SO_GET_FILTER,
+                       None, ctypes.byref(n)):
+        raise OSError(ctypes.get_errno(), "SO_GET_FILTER")
+    if not n.value:
+        return []
+    buf = ctypes.create_string_buffer(8 * n.value)
+    if libc.getsockopt(sock.fileno(), socket.SOL_SOCKET, SO_GET_FILTER,
+                       buf, ctypes.byref(n)):
+        raise OSError(ctypes.get_errno(), "SO_GET_FILTER")
+    return [struct.unpack_from("HBBI", buf.raw, 8 * i)
+            for i in range(n.value)]
 
 
 def detach(sock):
@@ -76,10 +98,12 @@ def udp(addr, port):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.bind((addr, port))
     attach(s, KEEP_BIG)
+    got = get_filter(s)
+    say("get_filter " + ("same" if got == KEEP_BIG else repr(got)))
     say("ready port=%d" % port)
     say("filtered " + ",".join(map(str, lengths_until_marker(s))))
     detach(s)
-    say("detached")
+    say("detached, get_filter %d instructions" % len(get_filter(s)))
     say("open " + ",".join(map(str, lengths_until_marker(s))))
     return 0
 

@@ -403,6 +403,18 @@ static void option_cases(void)
 		      NULL, 0);
 		run_case("sack_block_unsent", &f);
 	}
+	/* New bytes signed with TCP-MD5 (RFC 2385), on a connection with no
+	 * key: TCP drops them, whatever the digest says.
+	 */
+	{
+		static const unsigned char junk[100] = "MD5 MD5 MD5";
+		unsigned char md5[20] = { 19, 18 };
+
+		md5[18] = md5[19] = 1;		/* NOP NOP */
+		build(&f, g.src_port, g.snd_nxt, g.rcv_nxt, PSHACK, md5,
+		      sizeof(md5), junk, sizeof(junk));
+		run_case("md5_option_new_data", &f);
+	}
 }
 
 /* Random damage to garbage segments whose checksum is then made wrong. */

@@ -4,7 +4,8 @@
 # Forged TCP segments, injected with an AF_PACKET socket into an
 # established accelerated connection and at its listener (tcp_inject.c
 # lists them): bad checksums, data offsets below 5 or past the packet,
-# truncated headers, malformed options, data outside the window or
+# truncated headers, malformed options, new data carrying a TCP-MD5
+# option on a connection without keys, data outside the window or
 # already received, an ACK of unsent data, RSTs and a SYN in and out of
 # the window (RFC 5961), 200 randomly damaged segments and a flood of
 # 2000 SYNs.  Between rounds the injector, itself the connection's peer,
@@ -25,7 +26,7 @@ set -uo pipefail
 
 require_tcp
 require_cmd nstat
-tap_plan 16
+tap_plan 17
 setup_pair
 attach_a || tap_fail "attach exa0"
 # forged segments then need no timestamp option
@@ -38,7 +39,7 @@ tap_diag "start: $start"
 
 MIBS=(TcpInSegs TcpInErrs TcpInCsumErrors TcpExtTCPChallengeACK
       TcpExtTCPACKSkippedChallenge TcpEstabResets TcpExtListenDrops
-      TcpExtSyncookiesSent)
+      TcpExtSyncookiesSent TcpExtTCPMD5Unexpected)
 declare -A mib0=()
 for m in "${MIBS[@]}"; do
 	mib0[$m]=$(nstat_of "$NS_A" "$m")
@@ -94,6 +95,8 @@ check "bad headers counted (TcpInErrs +$(delta TcpInErrs) >= TcpInCsumErrors + 3
 	test "$(delta TcpInErrs)" -ge $(($(delta TcpInCsumErrors) + 3))
 check "RFC 5961 challenge ACKs (sent + rate-limited $(($(delta TcpExtTCPChallengeACK) + $(delta TcpExtTCPACKSkippedChallenge))) >= 3)" \
 	test $(($(delta TcpExtTCPChallengeACK) + $(delta TcpExtTCPACKSkippedChallenge))) -ge 3
+check "new bytes with a TCP-MD5 option, on a connection without keys: dropped by TCP (TcpExtTCPMD5Unexpected +$(delta TcpExtTCPMD5Unexpected) >= 1)" \
+	test "$(delta TcpExtTCPMD5Unexpected)" -ge 1
 check "the SYN flood reached TCP (TcpInSegs +$(delta TcpInSegs) >= $SYNS)" \
 	test "$(delta TcpInSegs)" -ge "$SYNS"
 

@@ -23,7 +23,7 @@ set -uo pipefail
 
 require_exasock
 require_cmd nstat
-tap_plan 17
+tap_plan 19
 setup_pair
 attach_a || tap_fail "attach exa0"
 N=50
@@ -125,6 +125,7 @@ if [[ -n $no_nft ]]; then
 		 "other ports still arrive, through the kernel's path" \
 		 "an output rule drops an accelerated socket's datagram" \
 		 "other ports still leave, through the kernel's path" \
+		 "a postrouting rule counts every datagram sent" \
 		 "rule gone: the fast paths are back"; do
 		tap_skip "$t" "$no_nft"
 	done
@@ -167,7 +168,28 @@ else
 	check "other ports still leave, through the kernel's path (tx_fast +${D[tx_fast]})" \
 		test "$rc" = 0 -a "${D[tx_fast]}" -eq 0
 
+	# A hook at POST_ROUTING alone: it must see every datagram, so the
+	# fast send path stands aside for it too.
 	in_a nft delete table inet exaudp
+	in_a nft -f - <<-EOT
+	table inet exapost {
+		counter post { }
+		chain post {
+			type filter hook postrouting priority 0;
+			udp dport 5109 counter name post
+		}
+	}
+	EOT
+	mib_from_here
+	send_from_a 5109
+	rc=$?
+	mib_since "postrouting hook"
+	post=$(in_a nft list counter inet exapost post |
+		sed -n 's/.*packets \([0-9]*\).*/\1/p')
+	check "a postrouting rule counts every datagram sent, through the kernel's path (nft ${post:-none}/$N, tx_fast +${D[tx_fast]})" \
+		test "$rc" = 0 -a "${post:-0}" -eq "$N" -a "${D[tx_fast]}" -eq 0
+	in_a nft delete table inet exapost
+
 	mib_from_here
 	recv_in_a 5107 && send_from_a 5108
 	rc=$?
@@ -200,6 +222,9 @@ check "UDP: a filter attached after bind keeps only what it accepts" \
 	out_has flt '^filtered 200,200,200$'
 check "UDP: detached, everything arrives again" \
 	out_has flt '^open 50,50,50$'
+check "UDP: SO_GET_FILTER reads the filter back, and nothing once detached" \
+	eval 'out_has flt "^get_filter same$" &&
+	      out_has flt "^detached, get_filter 0 instructions$"'
 
 bg flt in_a "$EXA" python3 "$SF" tcp-server "$IP_A" 5111
 wait_ready flt

@@ -101,12 +101,14 @@
  * (TCP-MD5, TCP-AO, kTLS). See "Frames the program sends itself".
  */
 #define SO_EXA_TCP_HEADER		9
-/* struct exasock_sockopt (write only): a SOL_SOCKET option that has to
- * act on the native twin rather than on the exasock socket: the socket
- * filters (SO_ATTACH_FILTER, SO_ATTACH_BPF, SO_DETACH_FILTER,
- * SO_LOCK_FILTER), which the receive paths run on the twin. The kernel
- * keeps every other SOL_SOCKET option on the exasock socket, so the
- * library sends setsockopt() calls for these ones here.
+/* struct exasock_sockopt: a SOL_SOCKET option that has to act on the
+ * native twin rather than on the exasock socket: the socket filters,
+ * which the receive paths run on the twin. The kernel keeps every other
+ * SOL_SOCKET option on the exasock socket, so the library sends these
+ * calls here. setsockopt: SO_ATTACH_FILTER, SO_ATTACH_BPF,
+ * SO_DETACH_FILTER, SO_LOCK_FILTER. getsockopt, the struct in and out:
+ * SO_GET_FILTER, whose optlen counts instructions as SO_GET_FILTER's
+ * does (0 asks for the count) and comes back as the count.
  */
 #define SO_EXA_TWIN_SOCKOPT		10
 
