@@ -292,6 +292,7 @@ int exasock_tx_init(void);
 void exasock_tcp_tx_take(struct sock *tsk);
 struct rtable;
 bool exasock_tx_route_plain(const struct rtable *rt);
+bool exasock_tx_filtered(struct sock *tsk);
 bool exasock_tx_neigh_ha(struct net_device *dev, __be32 nexthop, u8 *ha,
 			 struct sk_buff *skb);
 void exasock_tcp_tx_give_back(struct sock *tsk);

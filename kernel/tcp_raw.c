@@ -234,11 +234,14 @@ static int exasock_tcp_backlog_rcv(struct sock *tsk, struct sk_buff *skb)
 }
 
 /* Connections the kernel signs or transforms, which a frame from the
- * program cannot be: TCP-MD5, TCP-AO, an upper layer protocol (kTLS).
+ * program cannot be: TCP-MD5, TCP-AO, an upper layer protocol (kTLS);
+ * and those whose segments netfilter or a cgroup egress program must see
+ * (conntrack would find the peer acknowledging bytes it never saw).
  */
 static bool exasock_tcp_raw_unsupported(struct sock *tsk)
 {
-	return inet_csk(tsk)->icsk_ulp_ops || exasock_tcp_signed(tsk);
+	return inet_csk(tsk)->icsk_ulp_ops || exasock_tcp_signed(tsk) ||
+	       exasock_tx_filtered(tsk);
 }
 
 /* Room for the frame: the peer's window, the congestion window, and a

@@ -300,7 +300,7 @@ static bool exasock_nf_post_routing(const struct net *net)
  * side's PRE_ROUTING/LOCAL_IN test covers their other half) and cgroup
  * egress programs.
  */
-static bool exasock_tx_filtered(struct sock *tsk)
+bool exasock_tx_filtered(struct sock *tsk)
 {
 	const struct net *net = sock_net(tsk);
 

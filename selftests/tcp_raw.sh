@@ -24,8 +24,8 @@
 #  - the stream and the ping-pong with 5 % loss on A's egress, frames
 #    included: the kernel retransmits what the frames carried, intact;
 #  - refusals: under exasock but on a connection that is not accelerated
-#    (through lo), and without exasock at all, the example is told no and
-#    sends nothing;
+#    (through lo), where an nft output rule must see every segment, and
+#    without exasock at all, the example is told no and sends nothing;
 #  - the module's socket counters back where they were, a clean log.
 
 set -uo pipefail
@@ -40,7 +40,7 @@ export LD_LIBRARY_PATH=$TOP/lib/ext${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 require_tcp
 require_cmd python3 tc nstat
 [[ -x $RAW ]] || tap_skip_all "$RAW not built (run make)"
-tap_plan 31
+tap_plan 34
 setup_pair
 attach_a || tap_fail "attach exa0"
 modprobe -q sch_netem 2>/dev/null
@@ -164,6 +164,37 @@ check "not accelerated (lo): it said why" \
 	grep -q "not accelerated" "$TMPD/cli.err"
 check "not accelerated (lo): the peer got nothing" \
 	not out_has peer "^ok "
+
+# Netfilter at LOCAL_OUT must see each segment: no header to build.
+port=$((port + 1))
+forget peer cli
+bg peer in_b python3 "$PEER" "$IP_B" "$port" --count 1 --size 64
+wait_ready peer
+if in_a nft -f - <<-EOT
+	table inet exaraw {
+		chain out {
+			type filter hook output priority 0;
+			counter
+		}
+	}
+	EOT
+then
+	bg cli in_a "$EXA" "$RAW" -c 1 -s 64 "$IP_B" "$port"
+	bg_wait cli 30
+	rc=$?
+	in_a nft delete table inet exaraw
+	bg_wait peer 10
+	check "netfilter output hook: refused, exit 1" test "$rc" -eq 1
+	check "netfilter output hook: it said why (EOPNOTSUPP)" \
+		grep -q "build_header: Operation not supported" "$TMPD/cli.err"
+	check "netfilter output hook: the peer got nothing" \
+		not out_has peer "^ok "
+else
+	for i in 1 2 3; do
+		tap_skip "netfilter output hook $i" "nft failed"
+	done
+	bg_wait peer 10
+fi
 
 # Without exasock there is no header to have.
 port=$((port + 1))
