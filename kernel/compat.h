@@ -83,14 +83,11 @@ static int name(struct socket *sock, struct socket *newsock, int flags,	\
 #define exasock_ip_recverr(sk)	(inet_sk(sk)->recverr)
 #endif
 
-/* A twin's backlog (tcp.c): Debian's 6.1 exports tcp_add_backlog() but
+/* A twin's backlog (rx.c): Debian's 6.1 exports tcp_add_backlog() but
  * not skb_condense(), its 6.12 the other way round.
  */
 #if LINUX_VERSION_CODE < KERNEL_VERSION(6, 12, 0)
 #define EXASOCK_HAVE_TCP_ADD_BACKLOG	1
-#define exasock_skb_condense(skb)	do { } while (0)
-#else
-#define exasock_skb_condense(skb)	skb_condense(skb)
 #endif
 
 #endif /* _EXASOCK_COMPAT_H */

@@ -296,10 +296,10 @@ malformed:
 
 /*
  * Options are tcp_rcv_established()'s to parse, on either path: SACK
- * blocks, window scale, unknown kinds alike. The one
- * check tcp_v4_rcv() makes on them first is the signature: a segment
- * carrying a TCP-MD5 or TCP-AO option is checked against the socket's
- * keys, and dropped (and counted) on a socket without any. Such a
+ * blocks, window scale, unknown kinds alike. The one check tcp_v4_rcv()
+ * makes on them first is the signature: a segment carrying a TCP-MD5 or
+ * TCP-AO option is checked against the socket's keys, and dropped (and
+ * counted) on a socket without any. Such a
  * segment takes the kernel's path, and so does one whose option list is
  * malformed: 6.7's tcp_inbound_hash() drops some of those outright.
  */
@@ -442,7 +442,7 @@ static bool exasock_tcp_add_backlog(struct sock *tsk, struct sk_buff *skb)
 	u64 limit = ((u64)READ_ONCE(tsk->sk_rcvbuf) << 1) +
 		    ((u32)READ_ONCE(tsk->sk_sndbuf) >> 1) + 64 * 1024;
 
-	exasock_skb_condense(skb);
+	skb_condense(skb);
 	skb_dst_drop(skb);		/* tcp_cleanup_skb() */
 	secpath_reset(skb);
 	if (unlikely(sk_add_backlog(tsk, skb, min_t(u64, limit, UINT_MAX)))) {

@@ -276,7 +276,7 @@ static bool exasock_nf_post_routing(const struct net *net)
 	bool hooked = false;
 	unsigned int i;
 
-	if (!rcu_access_pointer(net->nf.hooks_ipv4[NF_INET_POST_ROUTING]))
+	if (!exasock_nf_hooked(net, NF_INET_POST_ROUTING))
 		return false;
 	rcu_read_lock();
 	e = rcu_dereference(net->nf.hooks_ipv4[NF_INET_POST_ROUTING]);
