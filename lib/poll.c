@@ -135,9 +135,12 @@ static void exa_ns_ts(int64_t ns, struct timespec *ts)
 
 /*
  * The common loop. @real(ctx, timeout_ns) makes the real call (-1: no
- * timeout) and returns its result or -errno; @answer(ctx, as) builds the
+ * timeout; EXA_PROBE: a look without waiting in the middle of the spin,
+ * which select must make on copies of the caller's sets) and returns its result or -errno; @answer(ctx, as) builds the
  * result from the rings alone, or is NULL when that is never allowed.
  */
+#define EXA_PROBE (-2)
+
 typedef int (*exa_real_fn)(void *ctx, int64_t timeout_ns);
 typedef int (*exa_answer_fn)(void *ctx, struct exa_accset *as);
 
@@ -165,7 +168,7 @@ static int exa_wait(struct exa_accset *as, int64_t timeout_ns,
 	if (ready == 1 && !as->other && answer)
 		return answer(ctx, as);
 	if (ready || as->other) {
-		r = real(ctx, 0);
+		r = real(ctx, EXA_PROBE);
 		if (r)
 			return r;
 		if (ready)
@@ -190,7 +193,7 @@ static int exa_wait(struct exa_accset *as, int64_t timeout_ns,
 			break;
 		}
 		if (ready || (as->other && !(++k % EXA_POLL_OTHER_EVERY))) {
-			r = real(ctx, 0);
+			r = real(ctx, EXA_PROBE);
 			if (r)
 				break;
 			if (ready)
@@ -223,6 +226,8 @@ static int exa_poll_real(void *p, int64_t timeout_ns)
 	struct timespec ts;
 	int r;
 
+	if (timeout_ns == EXA_PROBE)
+		timeout_ns = 0;
 	if (c->is_ppoll) {
 		exa_ns_ts(timeout_ns, &ts);
 		r = REAL(ppoll)(c->fds, c->n, timeout_ns < 0 ? NULL : &ts,
@@ -337,7 +342,8 @@ static int exa_select_real(void *p, int64_t timeout_ns)
 	unsigned long *sets[3];
 	int i, r;
 
-	if (timeout_ns != 0)	/* the final call: on the caller's sets */
+	/* the final call, even one that does not wait: on the caller's sets */
+	if (timeout_ns != EXA_PROBE)
 		return exa_select_call(c, c->set, timeout_ns);
 
 	/* a probe must not clobber the caller's sets when it finds nothing */
@@ -476,6 +482,8 @@ static int exa_epoll_real(void *p, int64_t timeout_ns)
 	struct timespec ts;
 	int r, ms;
 
+	if (timeout_ns == EXA_PROBE)
+		timeout_ns = 0;
 	if (c->which == EXA_EPW_PWAIT2) {
 		exa_ns_ts(timeout_ns, &ts);
 		r = REAL(epoll_pwait2)(c->epfd, c->events, c->maxevents,

@@ -245,6 +245,22 @@ TEST_F(udp, select_mixed_with_pipe)
 	FD_SET(self->pipe[0], &r);
 	tv = (struct timeval){ 0, 0 };
 	EXPECT_EQ(0, select(nfds, &r, NULL, NULL, &tv));
+	EXPECT_FALSE(FD_ISSET(self->fd, &r));
+	EXPECT_FALSE(FD_ISSET(self->pipe[0], &r));
+
+	/* A timeout the spin uses up: still 0, and the sets cleared. */
+	FD_ZERO(&r);
+	FD_SET(self->fd, &r);
+	FD_SET(self->pipe[0], &r);
+	tv = (struct timeval){ 0, 20 };
+	EXPECT_EQ(0, select(nfds, &r, NULL, NULL, &tv));
+	EXPECT_FALSE(FD_ISSET(self->fd, &r));
+	EXPECT_FALSE(FD_ISSET(self->pipe[0], &r));
+	FD_ZERO(&r);
+	FD_SET(self->fd, &r);
+	tv = (struct timeval){ 0, 20 };
+	EXPECT_EQ(0, select(self->fd + 1, &r, NULL, NULL, &tv));
+	EXPECT_FALSE(FD_ISSET(self->fd, &r));
 
 	ASSERT_EQ(0, send_seq(self->peer, self->port, 2, 200));
 	FD_ZERO(&r);
@@ -272,6 +288,7 @@ TEST_F(udp, select_mixed_with_pipe)
 	FD_SET(self->fd, &r);
 	tv = (struct timeval){ 0, 0 };
 	EXPECT_EQ(0, select(nfds, &r, NULL, NULL, &tv));
+	EXPECT_FALSE(FD_ISSET(self->fd, &r));
 }
 
 TEST_F(udp, epoll_level_triggered)
