@@ -136,8 +136,9 @@ static void exa_ns_ts(int64_t ns, struct timespec *ts)
 /*
  * The common loop. @real(ctx, timeout_ns) makes the real call (-1: no
  * timeout; EXA_PROBE: a look without waiting in the middle of the spin,
- * which select must make on copies of the caller's sets) and returns its result or -errno; @answer(ctx, as) builds the
- * result from the rings alone, or is NULL when that is never allowed.
+ * which select must make on copies of the caller's sets) and returns its
+ * result or -errno; @answer(ctx, as) builds the result from the rings
+ * alone, or is NULL when that is never allowed.
  */
 #define EXA_PROBE (-2)
 
