@@ -245,6 +245,9 @@ void exasock_tcp_fill(struct exasock_sock *esk, struct sock *tsk);
 void exasock_tcp_data_ready(struct exasock_sock *esk, struct sock *tsk);
 int exasock_tcp_recvmsg(struct exasock_sock *esk, struct socket *twin,
 			struct msghdr *msg, size_t len, int flags);
+void exasock_tcp_twin_lowat(struct sock *tsk);
+__poll_t exasock_tcp_poll(struct exasock_sock *esk, struct sock *tsk,
+			  __poll_t mask);
 int exasock_tcp_inq(struct exasock_sock *esk, struct sock *tsk);
 void exasock_tcp_mirror_err(struct exasock_sock *esk, struct sock *tsk);
 void exasock_tcp_reconcile_err(struct exasock_sock *esk, struct sock *tsk);

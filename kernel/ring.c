@@ -353,9 +353,10 @@ void exasock_stream_put(struct exasock_ring *ring, const struct sk_buff *skb,
  * exasock_stream_read - take (or peek at) up to @len bytes, for recvmsg()
  *
  * As exasock_ring_read(): copy with no lock held, keep the copy only if
- * the compare-and-swap of the consumer index succeeds.
+ * the compare-and-swap of the consumer index succeeds. With MSG_TRUNC the
+ * bytes are taken (or looked at) and not copied, as tcp_recvmsg() does.
  *
- * Return: bytes copied, -EAGAIN when empty, -EFAULT on a fault.
+ * Return: bytes taken, -EAGAIN when empty, -EFAULT on a fault.
  */
 int exasock_stream_read(struct exasock_ring *ring, struct msghdr *msg,
 			size_t len, int flags, u64 *resets)
@@ -374,14 +375,16 @@ int exasock_stream_read(struct exasock_ring *ring, struct msghdr *msg,
 		n = min_t(size_t, len, used);
 		pos = cons & ring->mask;
 		first = min(n, ring->size - pos);
-		if (copy_to_iter(ring->data + pos, first, &msg->msg_iter) !=
-		    first)
-			return -EFAULT;
-		if (first < n &&
-		    copy_to_iter(ring->data, n - first, &msg->msg_iter) !=
-		    n - first) {
-			iov_iter_revert(&msg->msg_iter, first);
-			return -EFAULT;
+		if (!(flags & MSG_TRUNC)) {
+			if (copy_to_iter(ring->data + pos, first,
+					 &msg->msg_iter) != first)
+				return -EFAULT;
+			if (first < n &&
+			    copy_to_iter(ring->data, n - first,
+					 &msg->msg_iter) != n - first) {
+				iov_iter_revert(&msg->msg_iter, first);
+				return -EFAULT;
+			}
 		}
 		if (flags & MSG_PEEK) {
 			smp_rmb(); /* the copy, then the index re-read */
@@ -391,7 +394,8 @@ int exasock_stream_read(struct exasock_ring *ring, struct msghdr *msg,
 			   cons) {
 			return n;
 		}
-		iov_iter_revert(&msg->msg_iter, n);
+		if (!(flags & MSG_TRUNC))
+			iov_iter_revert(&msg->msg_iter, n);
 	}
 }
 

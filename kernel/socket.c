@@ -625,6 +625,9 @@ static struct socket *exasock_sync_twin(struct socket *sock)
 		return NULL;
 	tsk = twin->sk;
 	exasock_copy_sockopts(tsk, sock->sk);
+	if (exasock_is_tcp(exasock_sk(sock->sk)) &&
+	    exasock_accelerated(exasock_sk(sock->sk)))
+		exasock_tcp_twin_lowat(tsk);
 	ka = sock_flag(sock->sk, SOCK_KEEPOPEN);
 	if (exasock_is_tcp(exasock_sk(sock->sk)) &&
 	    ka != sock_flag(tsk, SOCK_KEEPOPEN)) {
@@ -875,8 +878,9 @@ static __poll_t exasock_poll(struct file *file, struct socket *sock,
 	mask = twin->ops->poll(twin->file, twin, NULL);
 	if (READ_ONCE(sk->sk_err))
 		mask |= EPOLLERR;
-	if (exasock_accelerated(esk) &&
-	    !exasock_ring_empty(&esk->rx))
+	if (exasock_accelerated(esk) && exasock_is_tcp(esk))
+		mask = exasock_tcp_poll(esk, twin->sk, mask);
+	else if (exasock_accelerated(esk) && !exasock_ring_empty(&esk->rx))
 		mask |= EPOLLIN | EPOLLRDNORM;
 	if (!sock_writeable(sk)) {
 		mask &= ~(EPOLLOUT | EPOLLWRNORM | EPOLLWRBAND);

@@ -197,6 +197,17 @@ static int exasock_tcp_user_actor(read_descriptor_t *desc,
 	return n;
 }
 
+/* MSG_TRUNC: the bytes are read and dropped, as tcp_recvmsg() does. */
+static int exasock_tcp_discard_actor(read_descriptor_t *desc,
+				     struct sk_buff *skb, unsigned int offset,
+				     size_t len)
+{
+	size_t n = min_t(size_t, len, desc->count);
+
+	desc->count -= n;
+	return n;
+}
+
 /*
  * The ring is empty and the twin holds bytes: copy them straight to the
  * caller. The ring is checked under the twin's lock, which keeps its
@@ -216,7 +227,9 @@ static int exasock_tcp_read_direct(struct exasock_sock *esk,
 		exasock_tcp_fill(esk, tsk);
 	} else if (exasock_ring_empty(&esk->rx)) {
 		exasock_tcp_skip_urg(tsk);
-		n = tcp_read_sock(tsk, &desc, exasock_tcp_user_actor);
+		n = tcp_read_sock(tsk, &desc, flags & MSG_TRUNC ?
+				  exasock_tcp_discard_actor :
+				  exasock_tcp_user_actor);
 		exasock_tcp_skip_urg(tsk);
 		exasock_tcp_sync_flags(esk, tsk);
 	}
@@ -234,17 +247,23 @@ static void exasock_tcp_refill(struct exasock_sock *esk, struct sock *tsk)
 	release_sock(tsk);
 }
 
-/* Readable for the kernel's own waits: bytes, or a reason to look. */
-static bool exasock_tcp_readable(struct exasock_sock *esk, struct sock *tsk)
+/* Readable for the kernel's own waits: more than @have bytes, or a
+ * reason to look.
+ */
+static bool exasock_tcp_readable(struct exasock_sock *esk, struct sock *tsk,
+				 u32 have)
 {
-	return !exasock_ring_empty(&esk->rx) || exasock_tcp_pending(tsk) ||
-	       READ_ONCE(tsk->sk_err) ||
+	if (have ? exasock_stream_bytes(&esk->rx) + exasock_tcp_pending(tsk) >
+		   have :
+		   !exasock_ring_empty(&esk->rx) || exasock_tcp_pending(tsk))
+		return true;
+	return READ_ONCE(tsk->sk_err) ||
 	       (READ_ONCE(tsk->sk_shutdown) & RCV_SHUTDOWN) ||
 	       READ_ONCE(tsk->sk_state) == TCP_CLOSE;
 }
 
 static int exasock_tcp_wait(struct exasock_sock *esk, struct sock *tsk,
-			    long *timeo)
+			    u32 have, long *timeo)
 {
 	DEFINE_WAIT_FUNC(wait, woken_wake_function);
 	struct sock *sk = &esk->sk;
@@ -255,7 +274,7 @@ static int exasock_tcp_wait(struct exasock_sock *esk, struct sock *tsk,
 	 */
 	atomic_inc(&esk->sleepers);
 	add_wait_queue(sk_sleep(sk), &wait);
-	while (!exasock_tcp_readable(esk, tsk)) {
+	while (!exasock_tcp_readable(esk, tsk, have)) {
 		if (!*timeo) {
 			err = -EAGAIN;
 			break;
@@ -321,6 +340,27 @@ static int exasock_tcp_error(struct exasock_sock *esk, struct sock *tsk)
 	return err;
 }
 
+/*
+ * MSG_PEEK short of its target (MSG_WAITALL, SO_RCVLOWAT) has seen @have
+ * bytes, all the ring held: move the twin's next ones into the ring, or
+ * wait for some. Return: 0 when there are more to look at; else the peek
+ * ends with what it saw (the ring is full, the stream ends or fails, the
+ * time is up, a signal).
+ */
+static int exasock_tcp_peek_more(struct exasock_sock *esk, struct sock *tsk,
+				 u32 have, long *timeo)
+{
+	exasock_tcp_refill(esk, tsk);
+	if (exasock_stream_bytes(&esk->rx) > have)
+		return 0;
+	if (exasock_tcp_pending(tsk))
+		return -ENOBUFS;	/* all a peek can see */
+	if (READ_ONCE(tsk->sk_err) || READ_ONCE(tsk->sk_state) == TCP_CLOSE ||
+	    (READ_ONCE(tsk->sk_shutdown) & RCV_SHUTDOWN))
+		return -EPIPE;
+	return exasock_tcp_wait(esk, tsk, have, timeo);
+}
+
 /**
  * exasock_tcp_recvmsg - recvmsg() of an accelerated TCP socket
  *
@@ -359,8 +399,20 @@ int exasock_tcp_recvmsg(struct exasock_sock *esk, struct socket *twin,
 		}
 		if (n > 0) {
 			copied += n;
-			if (copied >= target || (flags & MSG_PEEK))
+			if (copied >= target)
 				break;
+			if (flags & MSG_PEEK) {
+				/* A peek starts at the first unread byte
+				 * each time: with more of them, look again.
+				 */
+				if (exasock_tcp_peek_more(esk, tsk, copied,
+							  &timeo))
+					break;
+				if (!(flags & MSG_TRUNC))
+					iov_iter_revert(&msg->msg_iter,
+							copied);
+				copied = 0;
+			}
 			continue;
 		}
 
@@ -397,7 +449,7 @@ int exasock_tcp_recvmsg(struct exasock_sock *esk, struct socket *twin,
 				break;
 			}
 		}
-		err = exasock_tcp_wait(esk, tsk, &timeo);
+		err = exasock_tcp_wait(esk, tsk, 0, &timeo);
 		if (err) {
 			if (copied)
 				err = 0;
@@ -408,6 +460,38 @@ int exasock_tcp_recvmsg(struct exasock_sock *esk, struct socket *twin,
 	if (resets)
 		exasock_sock_stat_add(esk, EXASOCK_STAT_RX_RING_RESET, resets);
 	return copied ? copied : err;
+}
+
+/*
+ * SO_RCVLOWAT counts the bytes in the ring and the twin together, so the
+ * exasock socket keeps it (exasock_tcp_poll(), exasock_tcp_recvmsg()).
+ * The twin's stays 1: with its own, tcp_data_ready() would not call the
+ * data_ready that fills the ring until that many bytes came after the
+ * last ones the ring took.
+ */
+void exasock_tcp_twin_lowat(struct sock *tsk)
+{
+	if (READ_ONCE(tsk->sk_rcvlowat) != 1)
+		WRITE_ONCE(tsk->sk_rcvlowat, 1);
+}
+
+/* poll() of an accelerated TCP socket, from the twin's tcp_poll() @mask. */
+__poll_t exasock_tcp_poll(struct exasock_sock *esk, struct sock *tsk,
+			  __poll_t mask)
+{
+	int lowat = max(READ_ONCE(esk->sk.sk_rcvlowat), 1);
+	u32 avail;
+
+	if (READ_ONCE(tsk->sk_state) == TCP_LISTEN)
+		return mask;
+	avail = exasock_stream_bytes(&esk->rx) + exasock_tcp_pending(tsk);
+	if (lowat > 1 && !(READ_ONCE(tsk->sk_shutdown) & RCV_SHUTDOWN))
+		mask &= ~(EPOLLIN | EPOLLRDNORM);
+	/* at lowat 1 the twin's answer is right for its own bytes */
+	if (avail >= (u32)lowat &&
+	    (lowat > 1 || !exasock_ring_empty(&esk->rx)))
+		mask |= EPOLLIN | EPOLLRDNORM;
+	return mask;
 }
 
 /* SIOCINQ: bytes readable, in the ring and still in the twin. */
@@ -444,6 +528,7 @@ void exasock_tcp_release(struct exasock_sock *esk, struct sock *tsk)
 void exasock_tcp_accelerated(struct exasock_sock *esk)
 {
 	esk->rx.stream = true;
+	exasock_tcp_twin_lowat(esk->twin->sk);
 	atomic_inc(&exasock_tcp_conns);
 }
 

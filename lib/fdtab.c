@@ -171,6 +171,7 @@ int exa_sock_map(int fd, int nonblock, unsigned int cmsg_opts,
 	s->user_len = mi.rx_user_len;
 	s->nonblock = nonblock;
 	s->cmsg_opts = cmsg_opts;
+	exa_query_rcv_opts(fd, s);
 	s->free_next = NULL;
 	EXA_ASSERT(!__atomic_load_n(&s->refs, __ATOMIC_RELAXED));
 	__atomic_store_n(&s->refs, 1, __ATOMIC_RELEASE);
@@ -198,8 +199,15 @@ int exa_sock_readable(struct exa_sock *s, uint32_t ignore)
 	if (s->ring.stream && kf)
 		return 2;
 	r = exa_ring_ready(&s->ring);
-	if (r == 1)
+	if (r == 1) {
+		/* SO_RCVLOWAT: readable once that many bytes are in */
+		if (s->ring.stream &&
+		    __atomic_load_n(&s->rcvlowat, __ATOMIC_RELAXED) > 1 &&
+		    exa_stream_used(&s->ring) <
+		    (uint32_t)__atomic_load_n(&s->rcvlowat, __ATOMIC_RELAXED))
+			return 0;
 		return 1;
+	}
 	if (r < 0 || kf)
 		return 2;
 	return 0;

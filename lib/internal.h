@@ -260,6 +260,8 @@ struct exa_sock {
 	struct exa_ring ring;
 	int nonblock;			/* O_NONBLOCK as we last knew it */
 	unsigned int cmsg_opts;		/* EXA_CMSG_* */
+	int rcvlowat;			/* SO_RCVLOWAT, as we last knew it */
+	int64_t rcvtimeo_ns;		/* SO_RCVTIMEO (0: none), as well */
 	int refs;			/* table entries + users in flight */
 	void *ring_map;
 	size_t ring_len;
@@ -380,6 +382,7 @@ int exa_convert(int fd, enum exa_conv_op op, const struct sockaddr *addr,
 int exa_convert_join(int fd, int level, int optname, const void *optval,
 		     socklen_t optlen);
 unsigned int exa_query_cmsg_opts(int fd);
+void exa_query_rcv_opts(int fd, struct exa_sock *s);
 int exa_cmsg_opt_update(unsigned int *opts, int level, int optname,
 			int val);
 

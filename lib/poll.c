@@ -154,12 +154,35 @@ static void exa_accset_spinning(struct exa_accset *as, int on)
 		exa_ring_spinning(&as->acc[i].s->ring, on);
 }
 
-static int exa_wait(struct exa_accset *as, int64_t timeout_ns,
-		    exa_real_fn real, exa_answer_fn answer, void *ctx)
+/*
+ * ppoll, pselect and epoll_pwait let signals in only while they wait,
+ * which the spin does not: it looks (every EXA_SIGMASK_EVERY rounds) for
+ * a signal pending that @sigmask would let in, and leaves the waiting to
+ * the real call, which takes it.
+ */
+#define EXA_SIGMASK_EVERY	4096
+
+static int exa_sig_would_wake(const sigset_t *sigmask)
 {
+	sigset_t pending;
+	int sig;
+
+	if (sigpending(&pending))
+		return 0;
+	for (sig = 1; sig < NSIG; sig++)
+		if (sigismember(&pending, sig) == 1 &&
+		    sigismember(sigmask, sig) == 0)
+			return 1;
+	return 0;
+}
+
+static int exa_wait(struct exa_accset *as, int64_t timeout_ns,
+		    const sigset_t *sigmask, exa_real_fn real,
+		    exa_answer_fn answer, void *ctx)
+{
+	unsigned int k = 0, m = 0;
 	int64_t deadline = -1;
 	struct exa_spin sp;
-	unsigned int k = 0;
 	int ready, r;
 
 	if (timeout_ns >= 0)
@@ -200,6 +223,9 @@ static int exa_wait(struct exa_accset *as, int64_t timeout_ns,
 			if (ready)
 				exa_accset_calm(as, !answer);
 		}
+		if (sigmask && !(++m % EXA_SIGMASK_EVERY) &&
+		    exa_sig_would_wake(sigmask))
+			break;
 	}
 	exa_accset_spinning(as, 0);
 	if (r)
@@ -287,7 +313,7 @@ int exa_poll(struct pollfd *fds, nfds_t n, const struct timespec *tmo,
 	if (!as.n)
 		return exa_poll_real(&c, tmo ? exa_ts_ns(tmo) : -1);
 
-	r = exa_wait(&as, tmo ? exa_ts_ns(tmo) : -1, exa_poll_real,
+	r = exa_wait(&as, tmo ? exa_ts_ns(tmo) : -1, sigmask, exa_poll_real,
 		     exa_poll_answer, &c);
 	exa_accset_put(&as);
 	return r;
@@ -445,7 +471,8 @@ int exa_select(int nfds, fd_set *rfds, fd_set *wfds, fd_set *efds,
 		}
 	}
 	start = exa_now_ns();
-	r = exa_wait(&as, timeout_ns, exa_select_real, exa_select_answer, &c);
+	r = exa_wait(&as, timeout_ns, sigmask, exa_select_real,
+		     exa_select_answer, &c);
 	exa_accset_put(&as);
 	if (c.tmp != stack_tmp)
 		free(c.tmp);
@@ -568,7 +595,7 @@ int exa_epoll_wait(int epfd, struct epoll_event *events, int maxevents,
 	if (!as.n)
 		return exa_epoll_real(&c, timeout_ns);
 
-	r = exa_wait(&as, timeout_ns, exa_epoll_real,
+	r = exa_wait(&as, timeout_ns, sigmask, exa_epoll_real,
 		     simple ? exa_epoll_answer : NULL, &c);
 	exa_accset_put(&as);
 	return r;

@@ -48,45 +48,73 @@ static ssize_t exa_recv_until(int fd, struct exa_sock *s, struct msghdr *msg,
 
 /* ---- TCP: the stream ring ------------------------------------------------ */
 
-/* The part of @msg's buffer after its first @skip bytes, in @tail. */
-static void exa_msg_tail(const struct msghdr *msg, size_t skip,
-			 struct msghdr *tail, struct iovec *iov)
+/*
+ * The part of @msg's buffer after its first @skip bytes, in @tail: at
+ * most @max iovecs of it. Return: the bytes they hold.
+ */
+static size_t exa_msg_tail(const struct msghdr *msg, size_t skip,
+			   struct msghdr *tail, struct iovec *iov, size_t max)
 {
-	size_t i, n = 0;
+	size_t i, n = 0, bytes = 0;
 
 	memset(tail, 0, sizeof(*tail));
-	for (i = 0; i < msg->msg_iovlen; i++) {
+	for (i = 0; i < msg->msg_iovlen && n < max; i++) {
 		if (skip >= msg->msg_iov[i].iov_len) {
 			skip -= msg->msg_iov[i].iov_len;
 			continue;
 		}
 		iov[n].iov_base = (char *)msg->msg_iov[i].iov_base + skip;
 		iov[n].iov_len = msg->msg_iov[i].iov_len - skip;
+		bytes += iov[n].iov_len;
 		skip = 0;
 		n++;
 	}
 	tail->msg_iov = iov;
 	tail->msg_iovlen = n;
+	return bytes;
 }
+
+/* The program's thread may have a small stack: a tail is passed to the
+ * kernel this many iovecs at a time.
+ */
+#define EXA_TAIL_IOVS	32
 
 /* The kernel's recvmsg for what is left of @msg after @got bytes. */
 static ssize_t exa_stream_kernel(int fd, struct msghdr *msg, size_t got,
 				 int flags)
 {
-	struct iovec iov[IOV_MAX];
+	struct iovec iov[EXA_TAIL_IOVS];
 	struct msghdr tail;
+	size_t want;
 	ssize_t r;
 
-	if (!got) {
-		msg->msg_namelen = 0;
-		msg->msg_controllen = 0;
+	msg->msg_namelen = 0;
+	msg->msg_controllen = 0;
+	if (!got)
 		return exa_kernel_recvmsg(fd, msg, flags);
-	}
-	exa_msg_tail(msg, got, &tail, iov);
-	r = exa_kernel_recvmsg(fd, &tail, flags);
-	if (r < 0)
-		return got;	/* the error comes again on the next call */
-	return got + r;
+	/* With bytes in hand an error is not reported now; the kernel
+	 * keeps it for the next call unless it took it in this one, which
+	 * only a second reader racing for the same bytes can make happen.
+	 */
+	do {
+		want = exa_msg_tail(msg, got, &tail, iov, EXA_TAIL_IOVS);
+		if (!want)
+			break;
+		r = exa_kernel_recvmsg(fd, &tail, flags);
+		if (r <= 0)
+			break;
+		got += r;
+	} while ((flags & MSG_WAITALL) && (size_t)r == want);
+	msg->msg_flags = 0;
+	return got;
+}
+
+/* When a blocking receive gives up, by SO_RCVTIMEO; -1: never. */
+static int64_t exa_rcv_deadline(const struct exa_sock *s)
+{
+	int64_t t = __atomic_load_n(&s->rcvtimeo_ns, __ATOMIC_RELAXED);
+
+	return t > 0 ? exa_now_ns() + t : -1;
 }
 
 /*
@@ -97,13 +125,15 @@ static ssize_t exa_stream_kernel(int fd, struct msghdr *msg, size_t got,
  * spin, the kernel copies new bytes into the ring as they come; while we
  * do not (a reader busy elsewhere, a bulk transfer), they wait with the
  * twin and the kernel's recvmsg copies them straight to the caller.
+ * MSG_TRUNC takes bytes without copying them, as tcp_recvmsg() does.
  */
 static ssize_t exa_stream_recvmsg(int fd, struct exa_sock *s,
 				  struct msghdr *msg, int flags)
 {
-	int peek = flags & MSG_PEEK;
+	int rflags = flags & (MSG_PEEK | MSG_TRUNC);
 	size_t cap = 0, got = 0, target, i;
 	struct exa_spin sp = { 0 };
+	int64_t deadline = -1;
 	int spinning = 0;
 	uint32_t kf;
 	ssize_t r;
@@ -119,22 +149,25 @@ static ssize_t exa_stream_recvmsg(int fd, struct exa_sock *s,
 
 	nonblock = (flags & MSG_DONTWAIT) ||
 		   __atomic_load_n(&s->nonblock, __ATOMIC_RELAXED);
-	target = (flags & MSG_WAITALL) && !peek ? cap : 1;
-	for (;;) {
-		if (got) {
-			struct iovec iov[IOV_MAX];
-			struct msghdr tail;
+	target = (size_t)__atomic_load_n(&s->rcvlowat, __ATOMIC_RELAXED);
+	if ((flags & MSG_WAITALL) || target > cap)
+		target = cap;
+	/* A peek always starts at the first unread byte, and SO_RCVLOWAT
+	 * counts the bytes of the whole call: unless the ring holds enough
+	 * now, the kernel waits for them (MSG_WAITALL alone can gather
+	 * bytes as they come, so it stays here).
+	 */
+	if (unlikely(target > 1 &&
+		     (flags & (MSG_PEEK | MSG_WAITALL)) != MSG_WAITALL &&
+		     exa_stream_used(&s->ring) < target))
+		return exa_kernel_recvmsg(fd, msg, flags);
 
-			exa_msg_tail(msg, got, &tail, iov);
-			r = exa_stream_read(&s->ring, tail.msg_iov,
-					    tail.msg_iovlen, peek);
-		} else {
-			r = exa_stream_read(&s->ring, msg->msg_iov,
-					    msg->msg_iovlen, peek);
-		}
+	for (;;) {
+		r = exa_stream_read(&s->ring, msg->msg_iov, msg->msg_iovlen,
+				    got, rflags);
 		if (likely(r > 0)) {
 			got += r;
-			if (got >= target || peek)
+			if (got >= target || (flags & MSG_PEEK))
 				break;
 			continue;
 		}
@@ -159,7 +192,10 @@ static ssize_t exa_stream_recvmsg(int fd, struct exa_sock *s,
 		if (nonblock)
 			return got ? (ssize_t)got : -EAGAIN;
 		if (!spinning) {
-			exa_spin_init(&sp, -1, 1);
+			/* spinning without end: SO_RCVTIMEO ends it */
+			if (exa_cfg.spin_ns < 0)
+				deadline = exa_rcv_deadline(s);
+			exa_spin_init(&sp, deadline, 1);
 			spinning = 1;
 		}
 		exa_ring_spinning(&s->ring, 1);
@@ -172,8 +208,11 @@ static ssize_t exa_stream_recvmsg(int fd, struct exa_sock *s,
 		if (sp.intr)
 			return got ? (ssize_t)got : -EINTR;
 		if (!exa_ring_maybe_ready(&s->ring) &&
-		    !(exa_ring_kflags(&s->ring) & EXA_RING_KFLAGS_ANY))
+		    !(exa_ring_kflags(&s->ring) & EXA_RING_KFLAGS_ANY)) {
+			if (deadline >= 0)	/* SO_RCVTIMEO ran out */
+				return got ? (ssize_t)got : -EAGAIN;
 			return exa_stream_kernel(fd, msg, got, flags);
+		}
 	}
 	msg->msg_namelen = 0;
 	msg->msg_controllen = 0;
@@ -237,6 +276,9 @@ ssize_t exa_recvmsg_sock(int fd, struct exa_sock *s, struct msghdr *msg,
 			return -EAGAIN;
 
 		if (!spinning) {
+			/* spinning without end: SO_RCVTIMEO ends it */
+			if (deadline_ns < 0 && exa_cfg.spin_ns < 0)
+				deadline_ns = exa_rcv_deadline(s);
 			exa_spin_init(&sp, deadline_ns, 1);
 			spinning = 1;
 		}

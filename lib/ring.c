@@ -319,16 +319,26 @@ uint32_t exa_stream_used(const struct exa_ring *r)
 	return p - c > r->size ? 0 : p - c;
 }
 
-/* Copy @len bytes from ring offset @off (wrapping) into @iov. */
+/* Copy @len bytes from ring offset @off (wrapping) into @iov, after its
+ * first @skip bytes.
+ */
 static void stream_copy_out(const struct exa_ring *r, const struct iovec *iov,
-			    size_t iovcnt, uint32_t off, size_t len)
+			    size_t iovcnt, size_t skip, uint32_t off,
+			    size_t len)
 {
 	size_t i, n, first;
 	unsigned char *dst;
 
 	for (i = 0; i < iovcnt && len; i++) {
-		n = iov[i].iov_len < len ? iov[i].iov_len : len;
-		dst = iov[i].iov_base;
+		if (skip >= iov[i].iov_len) {
+			skip -= iov[i].iov_len;
+			continue;
+		}
+		n = iov[i].iov_len - skip;
+		if (n > len)
+			n = len;
+		dst = (unsigned char *)iov[i].iov_base + skip;
+		skip = 0;
 		len -= n;
 		while (n) {
 			first = r->size - off;
@@ -343,16 +353,15 @@ static void stream_copy_out(const struct exa_ring *r, const struct iovec *iov,
 }
 
 ssize_t exa_stream_read(struct exa_ring *r, const struct iovec *iov,
-			size_t iovcnt, int peek)
+			size_t iovcnt, size_t skip, int flags)
 {
 	uint32_t c, p, avail;
 	size_t cap = 0, i, n;
 
-	for (i = 0; i < iovcnt; i++) {
-		cap += iov[i].iov_len;
-		if (cap >= r->size)
-			break;
-	}
+	for (i = 0; i < iovcnt && cap < r->size + skip; i++)	/* no wrap */
+		cap += iov[i].iov_len < SIZE_MAX / 2 ? iov[i].iov_len :
+						       SIZE_MAX / 2;
+	cap = cap > skip ? cap - skip : 0;
 	for (;;) {
 		c = __atomic_load_n(r->consumer, __ATOMIC_RELAXED);
 		p = __atomic_load_n(r->producer, __ATOMIC_ACQUIRE); /* C */
@@ -368,8 +377,10 @@ ssize_t exa_stream_read(struct exa_ring *r, const struct iovec *iov,
 		n = cap < avail ? cap : avail;
 		if (!n)
 			return 0;
-		stream_copy_out(r, iov, iovcnt, c & (r->size - 1), n);
-		if (peek) {
+		if (!(flags & MSG_TRUNC))	/* TCP's MSG_TRUNC: discard */
+			stream_copy_out(r, iov, iovcnt, skip,
+					c & (r->size - 1), n);
+		if (flags & MSG_PEEK) {
 			__atomic_thread_fence(__ATOMIC_ACQUIRE);
 			if (__atomic_load_n(r->consumer, __ATOMIC_RELAXED) == c)
 				return n;

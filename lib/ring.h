@@ -98,13 +98,14 @@ ssize_t exa_ring_read(struct exa_ring *r, const struct iovec *iov,
 ssize_t exa_ring_recvmsg(struct exa_ring *r, struct msghdr *msg, int flags,
 			 unsigned int cmsg_opts);
 
-/* exa_stream_read - take (or with @peek, look at) the next bytes of a
- * stream ring, as many as are queued and fit @iov.
- * Return: bytes copied (> 0 unless @iov has no room), -EAGAIN when empty,
+/* exa_stream_read - take (or with MSG_PEEK in @flags, look at) the next
+ * bytes of a stream ring, as many as are queued and fit @iov after its
+ * first @skip bytes; with MSG_TRUNC they are taken but not copied.
+ * Return: bytes taken (> 0 unless @iov has no room), -EAGAIN when empty,
  * -EUCLEAN when the indices cannot be right.
  */
 ssize_t exa_stream_read(struct exa_ring *r, const struct iovec *iov,
-			size_t iovcnt, int peek);
+			size_t iovcnt, size_t skip, int flags);
 
 /* exa_stream_used - bytes queued in a stream ring (0 if corrupt) */
 uint32_t exa_stream_used(const struct exa_ring *r);

@@ -485,6 +485,10 @@ EXA_EXPORT int setsockopt(int fd, int level, int optname, const void *optval,
 		s = exa_fd_sock(fd);
 		if (!s)
 			goto out;
+		if (level == SOL_SOCKET &&
+		    (optname == SO_RCVLOWAT || optname == SO_RCVTIMEO_OLD ||
+		     optname == SO_RCVTIMEO_NEW))
+			exa_query_rcv_opts(fd, s);
 		opts = __atomic_load_n(&s->cmsg_opts, __ATOMIC_RELAXED);
 		do {
 			nopts = opts;

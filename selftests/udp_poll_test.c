@@ -2,7 +2,8 @@
 /*
  * Readiness of accelerated UDP sockets mixed with pipes: poll, select and
  * epoll (level and edge triggered), non-blocking receive, blocking waits
- * woken by a datagram, connected and unconnected sockets.
+ * woken by a datagram, connected and unconnected sockets, SO_RCVTIMEO,
+ * and the signal mask of ppoll, pselect and epoll_pwait.
  *
  * Run under the launcher in namespace A. The sending peer is a plain
  * socket opened in namespace B (EXA_PEER_NETNS, a name under /run/netns)
@@ -21,6 +22,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -569,6 +571,106 @@ TEST_F(udp, two_sockets_and_pipes_in_one_epoll)
 	close(fd2);
 	close(p2[0]);
 	close(p2[1]);
+}
+
+/* SO_RCVTIMEO ends a blocking recv, however long the library spins. */
+TEST_F(udp, rcvtimeo_ends_the_wait)
+{
+	struct timeval tv = { 0, 150000 };
+	struct timespec t0, t1;
+	char buf[1024];
+	long waited_ms;
+	ssize_t n;
+
+	ASSERT_EQ(0, fcntl(self->fd, F_SETFL,
+			   fcntl(self->fd, F_GETFL) & ~O_NONBLOCK));
+	ASSERT_EQ(0, setsockopt(self->fd, SOL_SOCKET, SO_RCVTIMEO, &tv,
+				sizeof(tv)));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	n = recv(self->fd, buf, sizeof(buf), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	waited_ms = (t1.tv_sec - t0.tv_sec) * 1000 +
+		    (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	ASSERT_EQ(-1, n);
+	EXPECT_EQ(EAGAIN, errno);
+	EXPECT_LE(140, waited_ms) TH_LOG("gave up after %ld ms", waited_ms);
+
+	ASSERT_EQ(0, send_seq(self->peer, self->port, 30, 200));
+	n = recv(self->fd, buf, sizeof(buf), 0);
+	ASSERT_EQ(200, n);
+	EXPECT_EQ(30, payload_check(buf, n));
+}
+
+static volatile sig_atomic_t usr1_seen;
+
+static void on_usr1(int sig)
+{
+	usr1_seen++;
+}
+
+struct late_kill {
+	pthread_t target;
+	int delay_ms;
+};
+
+static void *late_kill(void *arg)
+{
+	struct late_kill *lk = arg;
+	struct timespec ts = { 0, lk->delay_ms * 1000000L };
+
+	nanosleep(&ts, NULL);
+	pthread_kill(lk->target, SIGUSR1);
+	return NULL;
+}
+
+/*
+ * ppoll, pselect and epoll_pwait let in, while they wait, a signal the
+ * thread otherwise blocks: it interrupts them (the race-free pattern),
+ * also while the library spins on the rings.
+ */
+TEST_F(udp, sigmask_lets_the_signal_in)
+{
+	struct sigaction sa = { .sa_handler = on_usr1 };
+	struct pollfd p = { .fd = self->fd, .events = POLLIN };
+	struct timespec five = { 5, 0 };
+	struct late_kill lk = { pthread_self(), 100 };
+	struct epoll_event ev = { .events = EPOLLIN }, out;
+	sigset_t block, open;
+	pthread_t th;
+	fd_set r;
+	int ep, rc, i;
+
+	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
+	sigemptyset(&block);
+	sigaddset(&block, SIGUSR1);
+	ASSERT_EQ(0, pthread_sigmask(SIG_BLOCK, &block, &open));
+	sigdelset(&open, SIGUSR1);
+	ep = epoll_create1(0);
+	ASSERT_LE(0, ep);
+	ASSERT_EQ(0, epoll_ctl(ep, EPOLL_CTL_ADD, self->fd, &ev));
+
+	for (i = 0; i < 3; i++) {
+		usr1_seen = 0;
+		ASSERT_EQ(0, pthread_create(&th, NULL, late_kill, &lk));
+		if (i == 0) {
+			rc = ppoll(&p, 1, &five, &open);
+		} else if (i == 1) {
+			FD_ZERO(&r);
+			FD_SET(self->fd, &r);
+			rc = pselect(self->fd + 1, &r, NULL, NULL, &five,
+				     &open);
+		} else {
+			rc = epoll_pwait(ep, &out, 1, 5000, &open);
+		}
+		pthread_join(th, NULL);
+		EXPECT_EQ(-1, rc) TH_LOG("%s returned %d",
+					 i == 0 ? "ppoll" : i == 1 ?
+					 "pselect" : "epoll_pwait", rc);
+		EXPECT_EQ(EINTR, errno);
+		EXPECT_EQ(1, usr1_seen);
+	}
+	close(ep);
+	pthread_sigmask(SIG_UNBLOCK, &block, NULL);
 }
 
 TEST_HARNESS_MAIN

@@ -761,7 +761,7 @@ static void test_stream_bytes(void)
 	CHECK(exa_ring_check_info(&mi, sizeof(mi)) == -EINVAL,
 	      "unknown ring kind accepted");
 
-	r = exa_stream_read(&t.r, iov, 2, 0);
+	r = exa_stream_read(&t.r, iov, 2, 0, 0);
 	CHECK(r == -EAGAIN, "empty: %zd", r);
 	CHECK(exa_ring_ready(&t.r) == 0, "empty ring ready");
 	tr_free(&t);
@@ -778,7 +778,7 @@ static void test_stream_bytes(void)
 		if (rand_r(&seed) % 4 == 0) {
 			struct iovec pv = { out, want };
 
-			r = exa_stream_read(&t.r, &pv, 1, 1);
+			r = exa_stream_read(&t.r, &pv, 1, 0, MSG_PEEK);
 			if (r > 0 && !ts_match(out, got, r)) {
 				CHECK(0, "peek at %u: wrong bytes", got);
 				bad = 1;
@@ -787,7 +787,7 @@ static void test_stream_bytes(void)
 		iov[0].iov_len = want < sizeof(a) ? want : sizeof(a);
 		iov[1].iov_len = want - iov[0].iov_len < sizeof(b) ?
 				 want - iov[0].iov_len : sizeof(b);
-		r = exa_stream_read(&t.r, iov, 2, 0);
+		r = exa_stream_read(&t.r, iov, 2, 0, 0);
 		if (r == -EAGAIN)
 			continue;
 		if (r <= 0 || (size_t)r > iov[0].iov_len + iov[1].iov_len) {
@@ -806,7 +806,7 @@ static void test_stream_bytes(void)
 		}
 		got += r;
 	}
-	while (!bad && (r = exa_stream_read(&t.r, iov, 1, 0)) > 0)
+	while (!bad && (r = exa_stream_read(&t.r, iov, 1, 0, 0)) > 0)
 		got += r;
 	CHECK(got == sent, "sent %u got %u", sent, got);
 	CHECK(exa_stream_used(&t.r) == 0, "left %u", exa_stream_used(&t.r));
@@ -814,11 +814,49 @@ static void test_stream_bytes(void)
 	/* a consumer index the producer cannot have left */
 	ts_put(&t, sent, 100);
 	*t.consumer -= 5000;
-	r = exa_stream_read(&t.r, iov, 2, 0);
+	r = exa_stream_read(&t.r, iov, 2, 0, 0);
 	CHECK(r == -EUCLEAN, "corrupt index: %zd", r);
 	CHECK(exa_ring_ready(&t.r) == -EUCLEAN, "corrupt ring ready");
 	CHECK(exa_stream_used(&t.r) == 0, "corrupt ring has bytes");
 	printf("# stream bytes: %u through a 4 KiB ring\n", got);
+	tr_free(&t);
+}
+
+/* A read that resumes part way into the caller's buffers, and TCP's
+ * MSG_TRUNC, which takes bytes without copying them (no buffer at all).
+ */
+static void test_stream_skip_trunc(void)
+{
+	unsigned char a[700], b[900], out[1600];
+	struct iovec iov[2] = { { a, sizeof(a) }, { b, sizeof(b) } };
+	struct iovec none = { NULL, 250 };
+	struct tring t;
+	ssize_t r;
+
+	ts_init(&t, 4096, UINT32_MAX - 100);	/* the reads cross the wrap */
+	ts_put(&t, 0, 2000);
+	memset(a, 0xee, sizeof(a));
+	r = exa_stream_read(&t.r, iov, 2, 300, 0);
+	CHECK(r == 1300, "skip 300 of 1600: read %zd", r);
+	memcpy(out, a + 300, 400);
+	memcpy(out + 400, b, 900);
+	CHECK(ts_match(out, 0, 1300), "bytes after the skip wrong");
+	CHECK(a[299] == 0xee, "a byte before the skip was written");
+	r = exa_stream_read(&t.r, iov, 2, 1600, 0);
+	CHECK(r == 0, "skip of the whole buffer: %zd", r);
+	r = exa_stream_read(&t.r, iov, 2, 5000, 0);
+	CHECK(r == 0, "skip past the buffer: %zd", r);
+
+	r = exa_stream_read(&t.r, &none, 1, 0, MSG_TRUNC | MSG_PEEK);
+	CHECK(r == 250, "MSG_TRUNC|MSG_PEEK: %zd", r);
+	CHECK(exa_stream_used(&t.r) == 700, "a peek took bytes");
+	r = exa_stream_read(&t.r, &none, 1, 0, MSG_TRUNC);
+	CHECK(r == 250, "MSG_TRUNC: %zd", r);
+	CHECK(exa_stream_used(&t.r) == 450, "left %u", exa_stream_used(&t.r));
+	r = exa_stream_read(&t.r, iov, 1, 0, 0);
+	CHECK(r == 450 && ts_match(a, 1550, 450),
+	      "after MSG_TRUNC: %zd, bytes %s", r,
+	      ts_match(a, 1550, 450) ? "right" : "wrong");
 	tr_free(&t);
 }
 
@@ -837,6 +875,8 @@ static const struct unit_test tests[] = {
 	{ "concurrent consumers (compare-and-swap)", test_threads },
 	{ "TCP stream ring: order, wrap, peek, corrupt index",
 	  test_stream_bytes },
+	{ "TCP stream ring: a read part way into the buffer, MSG_TRUNC",
+	  test_stream_skip_trunc },
 };
 
 int main(void)

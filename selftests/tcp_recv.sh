@@ -1,0 +1,39 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The receive calls where the library and the kernel share the work on an
+# accelerated TCP socket: MSG_TRUNC, MSG_PEEK with MSG_WAITALL and with
+# SO_RCVLOWAT, SO_RCVTIMEO, a many-iovec read on a small stack.
+# tcp_recv_test (kselftest harness) runs first without exasock, to check
+# its expectations against Linux, then under the launcher with the
+# library spinning its default time, not at all, and without limit.
+#
+#   netns A                               netns B
+#   exa0 10.77.0.1 (attached)  <-veth->  exa1 10.77.0.2
+#   exasock tcp_recv_test   ---------->  its peer (setns into B, accepted)
+
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/udp_lib.sh"
+
+require_exasock
+RECV_TEST=$TOP/selftests/build/tcp_recv_test
+[[ -x $RECV_TEST ]] || tap_skip_all "$RECV_TEST not built"
+tap_plan 5
+setup_pair
+attach_a || tap_fail "attach exa0"
+
+tap_run "tcp_recv_test, Linux's own TCP" \
+	in_a env EXA_PEER_NETNS="$NS_B" "$RECV_TEST"
+for spin in default 0 -1; do
+	if [[ $spin = default ]]; then
+		envs=(-u EXASOCK_SPIN_USEC)
+	else
+		envs=(EXASOCK_SPIN_USEC="$spin")
+	fi
+	tap_run "tcp_recv_test, EXASOCK_SPIN_USEC=$spin" \
+		in_a env "${envs[@]}" EXA_PEER_NETNS="$NS_B" EXA_EXPECT_ACCEL=1 \
+		"$EXA" "$RECV_TEST"
+done
+check "kernel log clean" kernel_log_clean
+tap_finish

@@ -1,0 +1,394 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The receive calls of an accelerated TCP socket where the library and
+ * the kernel share the work, against Linux's semantics: MSG_TRUNC (bytes
+ * dropped, no buffer needed), MSG_PEEK with MSG_WAITALL and with
+ * SO_RCVLOWAT (a peek waits for all it asked for), SO_RCVTIMEO (also when
+ * the library spins without limit), and a many-iovec MSG_WAITALL read on
+ * a thread with a small stack.
+ *
+ * Run under the launcher in namespace A; the peer is a plain socket
+ * opened in namespace B (EXA_PEER_NETNS, a name under /run/netns):
+ *
+ *   ns A: exa0 10.77.0.1  <-- veth -->  exa1 10.77.0.2 :ns B
+ *         self->fd (accelerated)        self->peer (native, accepted)
+ *
+ * EXA_EXPECT_ACCEL=1 makes every test check that self->fd is
+ * accelerated; without it the same tests run against the plain kernel.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/exasock.h>
+#include <linux/sockios.h>
+
+#include "kselftest_harness.h"
+
+#define PEER_ADDR	"10.77.0.2"	/* EXA_PEER_ADDR overrides it */
+#define BASE_PORT	7600
+
+static struct sockaddr_in mkaddr(const char *ip, int port)
+{
+	struct sockaddr_in sin = {
+		.sin_family = AF_INET,
+		.sin_port = htons(port),
+	};
+
+	inet_pton(AF_INET, ip, &sin.sin_addr);
+	return sin;
+}
+
+static int raw_accelerated(int fd)
+{
+	socklen_t len = sizeof(int);
+	int val = 0;
+
+	if (syscall(SYS_getsockopt, fd, SOL_EXASOCK, SO_EXA_ACCELERATED,
+		    &val, &len) < 0)
+		return 0;
+	return val;
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/* Byte @k of the stream the peer sends. */
+static unsigned char stream_byte(size_t k)
+{
+	return (unsigned char)(k * 7 + (k >> 9) + 1);
+}
+
+/* Send bytes [@off, @off + @len) of the stream on @fd. */
+static int send_stream(int fd, size_t off, size_t len)
+{
+	unsigned char buf[8192];
+	size_t i, n;
+	ssize_t w;
+
+	while (len) {
+		n = len < sizeof(buf) ? len : sizeof(buf);
+		for (i = 0; i < n; i++)
+			buf[i] = stream_byte(off + i);
+		w = send(fd, buf, n, MSG_NOSIGNAL);
+		if (w <= 0)
+			return -1;
+		off += w;
+		len -= w;
+	}
+	return 0;
+}
+
+/* The first byte of @buf that is not stream byte @off + i, or -1. */
+static long stream_mismatch(const unsigned char *buf, size_t off, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (buf[i] != stream_byte(off + i))
+			return (long)i;
+	return -1;
+}
+
+/*
+ * A TCP listener in namespace @ns (a name under /run/netns, NULL for the
+ * current one) on @ip:@port, opted out of acceleration. Returns the fd
+ * or -errno.
+ */
+static int peer_listener(const char *ns, const char *ip, int port)
+{
+	struct sockaddr_in sin = mkaddr(ip, port);
+	int self_ns = -1, ns_fd = -1, fd, one = 1, err = 0;
+	char path[256];
+
+	if (ns && *ns) {
+		snprintf(path, sizeof(path), "/run/netns/%s", ns);
+		self_ns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+		ns_fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (self_ns < 0 || ns_fd < 0 || setns(ns_fd, CLONE_NEWNET))
+			return -errno;
+	}
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		err = -errno;
+	if (fd >= 0) {
+		/* ENOPROTOOPT without libexasock: nothing to opt out of */
+		setsockopt(fd, SOL_EXASOCK, SO_EXA_NO_ACCEL, &one, sizeof(one));
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) ||
+		    listen(fd, 4))
+			err = -errno;
+	}
+	if (self_ns >= 0) {
+		if (setns(self_ns, CLONE_NEWNET) && !err)
+			err = -errno;
+		close(self_ns);
+		close(ns_fd);
+	}
+	if (err) {
+		if (fd >= 0)
+			close(fd);
+		return err;
+	}
+	return fd;
+}
+
+FIXTURE(tcp) {
+	int fd;			/* accelerated, blocking */
+	int peer;		/* plain, in namespace B */
+	int lfd;
+};
+
+FIXTURE_SETUP(tcp)
+{
+	const char *ns = getenv("EXA_PEER_NETNS");
+	const char *expect = getenv("EXA_EXPECT_ACCEL");
+	const char *addr = getenv("EXA_PEER_ADDR");
+	int port = BASE_PORT + getpid() % 1000;
+	struct sockaddr_in to;
+	int one = 1;
+
+	if (!addr || !*addr)
+		addr = PEER_ADDR;
+	to = mkaddr(addr, port);
+	self->lfd = peer_listener(ns, addr, port);
+	ASSERT_LE(0, self->lfd) TH_LOG("listener in %s: %s",
+				       ns ? ns : "this netns",
+				       strerror(-self->lfd));
+	self->fd = socket(AF_INET, SOCK_STREAM, 0);
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, connect(self->fd, (struct sockaddr *)&to, sizeof(to)))
+		TH_LOG("connect: %s", strerror(errno));
+	if (expect && atoi(expect))
+		ASSERT_EQ(1, raw_accelerated(self->fd))
+			TH_LOG("fd %d was not accelerated", self->fd);
+	self->peer = accept(self->lfd, NULL, NULL);
+	ASSERT_LE(0, self->peer);
+	setsockopt(self->peer, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
+
+FIXTURE_TEARDOWN(tcp)
+{
+	close(self->fd);
+	close(self->peer);
+	close(self->lfd);
+}
+
+/* Wait until @fd has at least @n bytes to read (SIOCINQ). */
+static int wait_inq(int fd, int n)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	int i, inq = 0;
+
+	for (i = 0; i < 500; i++) {
+		if (poll(&p, 1, 10) < 0 || ioctl(fd, SIOCINQ, &inq))
+			return -1;
+		if (inq >= n)
+			return 0;
+	}
+	return -1;
+}
+
+struct late_stream {
+	int fd, delay_ms;
+	size_t off, len;
+};
+
+static void *late_stream_send(void *arg)
+{
+	struct late_stream *ls = arg;
+
+	sleep_ms(ls->delay_ms);
+	send_stream(ls->fd, ls->off, ls->len);
+	return NULL;
+}
+
+/* MSG_TRUNC takes bytes without copying them: no buffer is needed. */
+TEST_F(tcp, trunc_discards)
+{
+	struct late_stream ls = { self->peer, 0, 3000, 200000 };
+	unsigned char buf[4096];
+	pthread_t th;
+	ssize_t n;
+
+	ASSERT_EQ(0, send_stream(self->peer, 0, 3000));
+	ASSERT_EQ(0, wait_inq(self->fd, 3000));
+	n = recv(self->fd, NULL, 700, MSG_TRUNC | MSG_PEEK);
+	EXPECT_EQ(700, n) TH_LOG("MSG_TRUNC|MSG_PEEK: %s", strerror(errno));
+	n = recv(self->fd, NULL, 1000, MSG_TRUNC);
+	ASSERT_EQ(1000, n) TH_LOG("MSG_TRUNC: %s", strerror(errno));
+	n = recv(self->fd, buf, 2000, MSG_WAITALL);
+	ASSERT_EQ(2000, n);
+	EXPECT_EQ(-1, stream_mismatch(buf, 1000, 2000));
+
+	/* a bulk transfer, which the kernel's recvmsg serves */
+	ASSERT_EQ(0, pthread_create(&th, NULL, late_stream_send, &ls));
+	n = recv(self->fd, NULL, 150000, MSG_TRUNC | MSG_WAITALL);
+	ASSERT_EQ(150000, n) TH_LOG("bulk MSG_TRUNC: %s", strerror(errno));
+	n = recv(self->fd, buf, 4000, MSG_WAITALL);
+	ASSERT_EQ(4000, n);
+	EXPECT_EQ(-1, stream_mismatch(buf, 153000, 4000));
+	n = recv(self->fd, NULL, 46000, MSG_TRUNC | MSG_WAITALL);
+	EXPECT_EQ(46000, n);
+	pthread_join(th, NULL);
+}
+
+/* MSG_PEEK | MSG_WAITALL waits for all the bytes it asked for. */
+TEST_F(tcp, peek_waitall_waits)
+{
+	struct late_stream ls = { self->peer, 200, 100, 900 };
+	unsigned char buf[1000], again[1000];
+	pthread_t th;
+	ssize_t n;
+
+	ASSERT_EQ(0, send_stream(self->peer, 0, 100));
+	ASSERT_EQ(0, wait_inq(self->fd, 100));
+	ASSERT_EQ(0, pthread_create(&th, NULL, late_stream_send, &ls));
+	n = recv(self->fd, buf, sizeof(buf), MSG_PEEK | MSG_WAITALL);
+	pthread_join(th, NULL);
+	ASSERT_EQ(1000, n) TH_LOG("peek returned %zd", n);
+	EXPECT_EQ(-1, stream_mismatch(buf, 0, 1000));
+	n = recv(self->fd, again, sizeof(again), MSG_WAITALL);
+	ASSERT_EQ(1000, n);
+	EXPECT_EQ(0, memcmp(buf, again, sizeof(buf)));
+}
+
+/* SO_RCVLOWAT: poll, a read and a peek wait for that many bytes. */
+TEST_F(tcp, rcvlowat_waits)
+{
+	struct late_stream ls = { self->peer, 200, 100, 400 };
+	struct pollfd p = { .fd = self->fd, .events = POLLIN };
+	unsigned char buf[1000];
+	int lowat = 500;
+	pthread_t th;
+	ssize_t n;
+
+	ASSERT_EQ(0, setsockopt(self->fd, SOL_SOCKET, SO_RCVLOWAT, &lowat,
+				sizeof(lowat)));
+	ASSERT_EQ(0, send_stream(self->peer, 0, 100));
+	ASSERT_EQ(0, wait_inq(self->fd, 100));
+	EXPECT_EQ(0, poll(&p, 1, 100)) TH_LOG("readable below SO_RCVLOWAT");
+	ASSERT_EQ(0, pthread_create(&th, NULL, late_stream_send, &ls));
+	n = recv(self->fd, buf, sizeof(buf), MSG_PEEK);
+	pthread_join(th, NULL);
+	ASSERT_EQ(500, n) TH_LOG("peek returned %zd", n);
+	EXPECT_EQ(1, poll(&p, 1, 0));
+	n = recv(self->fd, buf, sizeof(buf), 0);
+	ASSERT_EQ(500, n);
+	EXPECT_EQ(-1, stream_mismatch(buf, 0, 500));
+
+	/* not blocking: what there is (a blocking read that already has
+	 * some bytes is not woken by Linux until SO_RCVLOWAT more come)
+	 */
+	ASSERT_EQ(0, send_stream(self->peer, 500, 100));
+	ASSERT_EQ(0, wait_inq(self->fd, 100));
+	n = recv(self->fd, buf, sizeof(buf), MSG_DONTWAIT);
+	ASSERT_EQ(100, n) TH_LOG("read returned %zd", n);
+	EXPECT_EQ(-1, stream_mismatch(buf, 500, 100));
+}
+
+/* SO_RCVTIMEO ends a blocking read, however long the library spins. */
+TEST_F(tcp, rcvtimeo_ends_the_wait)
+{
+	struct timeval tv = { 0, 150000 };
+	unsigned char buf[100];
+	int64_t t0, waited;
+	ssize_t n;
+
+	ASSERT_EQ(0, setsockopt(self->fd, SOL_SOCKET, SO_RCVTIMEO, &tv,
+				sizeof(tv)));
+	t0 = now_ms();
+	n = recv(self->fd, buf, sizeof(buf), 0);
+	waited = now_ms() - t0;
+	ASSERT_EQ(-1, n);
+	EXPECT_EQ(EAGAIN, errno);
+	EXPECT_LE(140, waited) TH_LOG("gave up after %lld ms",
+				      (long long)waited);
+
+	/* MSG_WAITALL: what came before the time ran out */
+	ASSERT_EQ(0, send_stream(self->peer, 0, 10));
+	t0 = now_ms();
+	n = recv(self->fd, buf, sizeof(buf), MSG_WAITALL);
+	waited = now_ms() - t0;
+	ASSERT_EQ(10, n) TH_LOG("MSG_WAITALL: %zd: %s", n, strerror(errno));
+	EXPECT_EQ(-1, stream_mismatch(buf, 0, 10));
+	EXPECT_LE(140, waited) TH_LOG("gave up after %lld ms",
+				      (long long)waited);
+}
+
+#define MANY_IOVS	1024
+
+struct small_stack_read {
+	int fd;
+	struct iovec *iov;
+	ssize_t n;
+};
+
+static void *small_stack_reader(void *arg)
+{
+	struct small_stack_read *r = arg;
+	struct msghdr msg = { .msg_iov = r->iov, .msg_iovlen = MANY_IOVS };
+
+	r->n = recvmsg(r->fd, &msg, MSG_WAITALL);
+	return NULL;
+}
+
+/*
+ * A MSG_WAITALL recvmsg into IOV_MAX one-byte iovecs, half in the ring
+ * at once and half later, on a thread with a 64 KiB stack.
+ */
+TEST_F(tcp, many_iovecs_small_stack)
+{
+	struct late_stream ls = { self->peer, 200, 300, MANY_IOVS - 300 };
+	unsigned char *buf = malloc(MANY_IOVS);
+	struct iovec *iov = calloc(MANY_IOVS, sizeof(*iov));
+	struct small_stack_read r = { self->fd, iov, 0 };
+	pthread_t th, reader;
+	pthread_attr_t attr;
+	int i;
+
+	ASSERT_TRUE(buf && iov);
+	for (i = 0; i < MANY_IOVS; i++)
+		iov[i] = (struct iovec){ buf + i, 1 };
+	ASSERT_EQ(0, send_stream(self->peer, 0, 300));
+	ASSERT_EQ(0, wait_inq(self->fd, 300));
+	ASSERT_EQ(0, pthread_attr_init(&attr));
+	ASSERT_EQ(0, pthread_attr_setstacksize(&attr, 64 * 1024));
+	ASSERT_EQ(0, pthread_create(&th, NULL, late_stream_send, &ls));
+	ASSERT_EQ(0, pthread_create(&reader, &attr, small_stack_reader, &r));
+	pthread_join(reader, NULL);
+	pthread_join(th, NULL);
+	ASSERT_EQ(MANY_IOVS, r.n) TH_LOG("recvmsg: %zd", r.n);
+	EXPECT_EQ(-1, stream_mismatch(buf, 0, MANY_IOVS));
+	free(buf);
+	free(iov);
+}
+
+TEST_HARNESS_MAIN
