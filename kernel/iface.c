@@ -55,8 +55,8 @@ bool exasock_net_has_iface(struct net *net)
 /**
  * exasock_iface_attach - start accelerating sockets on @dev
  *
- * Return: 0, -EEXIST when attached already, -EOPNOTSUPP for a device
- * that is not Ethernet, -EBUSY when another rx_handler (bridge, bond,
+ * Return: 0, -ENODEV for a device being unregistered, -EEXIST when
+ * attached already, -EOPNOTSUPP for a device that is not Ethernet, -EBUSY when another rx_handler (bridge, bond,
  * macvlan...) owns it, -ENOMEM. Under RTNL.
  */
 int exasock_iface_attach(struct net_device *dev,
@@ -66,6 +66,13 @@ int exasock_iface_attach(struct net_device *dev,
 	int err;
 
 	ASSERT_RTNL();
+	/* Being unregistered (its NETDEV_UNREGISTER may have passed before
+	 * RTNL was ours): the reference taken here would never be dropped.
+	 */
+	if (dev->reg_state != NETREG_REGISTERED) {
+		NL_SET_ERR_MSG(extack, "interface is going away");
+		return -ENODEV;
+	}
 	if (exasock_dev_attached(dev)) {
 		NL_SET_ERR_MSG(extack, "interface is attached already");
 		return -EEXIST;

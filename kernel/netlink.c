@@ -70,7 +70,13 @@ static int exasock_nl_if_attach(struct sk_buff *skb, struct genl_info *info)
 	if (IS_ERR(dev))
 		return PTR_ERR(dev);
 	rtnl_lock();
-	err = exasock_iface_attach(dev, info->extack);
+	/* found before RTNL: it may have moved to another namespace since */
+	if (!net_eq(dev_net(dev), genl_info_net(info))) {
+		NL_SET_ERR_MSG(info->extack, "interface left the namespace");
+		err = -ENODEV;
+	} else {
+		err = exasock_iface_attach(dev, info->extack);
+	}
 	rtnl_unlock();
 	dev_put(dev);
 	return err;

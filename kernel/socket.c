@@ -905,6 +905,10 @@ static int exasock_ioctl(struct socket *sock, unsigned int cmd,
 		if (len >= 0)
 			return put_user(len, (int __user *)arg);
 	}
+	/* The ring's bytes come before the twin's urgent mark. */
+	if (cmd == SIOCATMARK && exasock_accelerated(esk) &&
+	    exasock_is_tcp(esk) && !exasock_ring_empty(&esk->rx))
+		return put_user(0, (int __user *)arg);
 	return twin->ops->ioctl(twin, cmd, arg);
 }
 
@@ -1180,7 +1184,15 @@ static int exasock_setsockopt(struct socket *sock, int level, int optname,
 	/* SOL_SOCKET never arrives here: the kernel sets those on our
 	 * sock, and exasock_sync_twin() carries them over (the socket
 	 * filters come through SO_EXA_TWIN_SOCKOPT).
+	 *
+	 * An upper layer protocol (kernel TLS) would take over the twin's
+	 * receive queue, which the ring is filled from: refused on an
+	 * accelerated connection, so that TLS libraries keep to their own
+	 * record layer.
 	 */
+	if (level == SOL_TCP && optname == TCP_ULP && exasock_is_tcp(esk) &&
+	    exasock_accelerated(esk))
+		return -EOPNOTSUPP;
 	err = twin->ops->setsockopt(twin, level, optname, optval, optlen);
 	/* A group joined on an attached interface accelerates the socket. */
 	if (!err && level == SOL_IP && exasock_is_mc_join(optname))

@@ -109,9 +109,10 @@ static void exasock_tcp_skip_urg(struct sock *tsk)
 	if (likely(!tp->urg_data))
 		return;
 	/* At the urgent byte, and it has come (else there is nothing to
-	 * step over yet).
+	 * step over yet): whether or not recv(MSG_OOB) read it already
+	 * (TCP_URG_READ), it stops tcp_read_sock() until it is behind us.
 	 */
-	if ((tp->urg_data & TCP_URG_VALID) && tp->urg_seq == tp->copied_seq &&
+	if (tp->urg_seq == tp->copied_seq &&
 	    before(tp->copied_seq, tp->rcv_nxt)) {
 		if (!sock_flag(tsk, SOCK_URGINLINE)) {
 			WRITE_ONCE(tp->copied_seq, tp->copied_seq + 1);
@@ -375,6 +376,7 @@ int exasock_tcp_recvmsg(struct exasock_sock *esk, struct socket *twin,
 {
 	struct sock *tsk = twin->sk;
 	int target, copied = 0, n, err = 0;
+	bool stuck = false;
 	u64 resets = 0;
 	long timeo;
 
@@ -429,6 +431,7 @@ int exasock_tcp_recvmsg(struct exasock_sock *esk, struct socket *twin,
 				break;
 			if (n || !exasock_ring_empty(&esk->rx))
 				continue;
+			stuck = true;	/* bytes the twin would not give */
 		}
 		if (copied) {
 			if (READ_ONCE(tsk->sk_err) ||
@@ -450,6 +453,21 @@ int exasock_tcp_recvmsg(struct exasock_sock *esk, struct socket *twin,
 			}
 		}
 		err = exasock_tcp_wait(esk, tsk, 0, &timeo);
+		/* The wait ends at once while the twin holds bytes. Should
+		 * they be bytes it will not give (which the urgent byte's
+		 * handling above is there to prevent), the call must still
+		 * end by its timeout or a signal, and not burn the CPU.
+		 */
+		if (!err && stuck) {
+			if (!timeo)
+				err = -EAGAIN;
+			else if (signal_pending(current))
+				err = sock_intr_errno(timeo);
+			else if (!schedule_timeout_interruptible(1) &&
+				 timeo != MAX_SCHEDULE_TIMEOUT)
+				timeo--;	/* a jiffy of SO_RCVTIMEO */
+			stuck = false;
+		}
 		if (err) {
 			if (copied)
 				err = 0;
@@ -494,12 +512,22 @@ __poll_t exasock_tcp_poll(struct exasock_sock *esk, struct sock *tsk,
 	return mask;
 }
 
-/* SIOCINQ: bytes readable, in the ring and still in the twin. */
+/*
+ * SIOCINQ: bytes readable, in the ring and still in the twin, which
+ * tcp_inq() counts as tcp_ioctl() does: up to the urgent mark, without
+ * the FIN.
+ */
 int exasock_tcp_inq(struct exasock_sock *esk, struct sock *tsk)
 {
+	bool slow;
+	int n;
+
 	if (READ_ONCE(tsk->sk_state) == TCP_LISTEN)
 		return -EINVAL;
-	return exasock_stream_bytes(&esk->rx) + exasock_tcp_pending(tsk);
+	slow = lock_sock_fast(tsk);
+	n = tcp_inq(tsk);
+	unlock_sock_fast(tsk, slow);
+	return exasock_stream_bytes(&esk->rx) + n;
 }
 
 /**

@@ -309,6 +309,19 @@ bool exasock_tx_filtered(struct sock *tsk)
 	       exasock_tx_cgroup_egress(tsk);
 }
 
+/*
+ * What the twin's udp_sendmsg() must do itself: append to a datagram
+ * being corked (UDP_CORK, or an earlier MSG_MORE), or cut the payload
+ * into segments (UDP_SEGMENT).
+ */
+static bool exasock_udp_corked(struct sock *tsk)
+{
+	const struct udp_sock *up = udp_sk(tsk);
+
+	return udp_test_bit(CORK, tsk) || READ_ONCE(up->pending) ||
+	       READ_ONCE(up->gso_size);
+}
+
 /**
  * exasock_udp_sendmsg - send one datagram on the fast path
  *
@@ -326,6 +339,7 @@ int exasock_udp_sendmsg(struct exasock_sock *esk, struct msghdr *msg,
 	int err;
 
 	if (msg->msg_controllen || (msg->msg_flags & ~EXASOCK_TX_FLAGS) ||
+	    exasock_udp_corked(esk->twin->sk) ||
 	    exasock_tx_filtered(esk->twin->sk))
 		return -ENOTSUPP;
 	err = exasock_tx_dest(esk, msg, &daddr, &dport);

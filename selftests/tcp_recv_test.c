@@ -4,8 +4,9 @@
  * the kernel share the work, against Linux's semantics: MSG_TRUNC (bytes
  * dropped, no buffer needed), MSG_PEEK with MSG_WAITALL and with
  * SO_RCVLOWAT (a peek waits for all it asked for), SO_RCVTIMEO (also when
- * the library spins without limit), and a many-iovec MSG_WAITALL read on
- * a thread with a small stack.
+ * the library spins without limit), the stream around an urgent byte read
+ * with MSG_OOB, and a many-iovec MSG_WAITALL read on a thread with a
+ * small stack.
  *
  * Run under the launcher in namespace A; the peer is a plain socket
  * opened in namespace B (EXA_PEER_NETNS, a name under /run/netns):
@@ -341,6 +342,90 @@ TEST_F(tcp, rcvtimeo_ends_the_wait)
 	EXPECT_EQ(-1, stream_mismatch(buf, 0, 10));
 	EXPECT_LE(140, waited) TH_LOG("gave up after %lld ms",
 				      (long long)waited);
+}
+
+/*
+ * The urgent byte read with MSG_OOB, then the stream around it: it is
+ * not part of the stream (no SO_OOBINLINE), and reading on past it must
+ * not stall.
+ */
+TEST_F(tcp, oob_byte_then_stream)
+{
+	struct pollfd pri = { .fd = self->fd, .events = POLLPRI };
+	struct timeval tv = { 5, 0 };
+	unsigned char buf[16], got[16];
+	int inq = -1, mark = -1;
+	size_t total = 0;
+	char c = 0;
+	ssize_t n;
+	int i;
+
+	ASSERT_EQ(0, setsockopt(self->fd, SOL_SOCKET, SO_RCVTIMEO, &tv,
+				sizeof(tv)));
+	ASSERT_EQ(2, send(self->peer, "ab", 2, 0));
+	ASSERT_EQ(1, send(self->peer, "!", 1, MSG_OOB));
+	ASSERT_EQ(2, send(self->peer, "cd", 2, 0));
+	ASSERT_EQ(1, poll(&pri, 1, 5000));
+	ASSERT_EQ(0, wait_inq(self->fd, 2));
+	/* SIOCINQ counts the bytes before the mark */
+	ASSERT_EQ(0, ioctl(self->fd, SIOCINQ, &inq));
+	EXPECT_EQ(2, inq);
+	ASSERT_EQ(0, ioctl(self->fd, SIOCATMARK, &mark));
+	EXPECT_EQ(0, mark);
+	n = recv(self->fd, &c, 1, MSG_OOB);
+	ASSERT_EQ(1, n) TH_LOG("MSG_OOB: %s", strerror(errno));
+	EXPECT_EQ('!', c);
+
+	n = recv(self->fd, buf, sizeof(buf), MSG_PEEK);
+	EXPECT_LE(1, n) TH_LOG("peek: %s", strerror(errno));
+	for (i = 0; i < 8 && total < 4; i++) {
+		n = recv(self->fd, buf, sizeof(buf), 0);
+		ASSERT_LT(0, n) TH_LOG("read after %zu bytes: %s", total,
+				       strerror(errno));
+		ASSERT_GE(4, total + n);
+		memcpy(got + total, buf, n);
+		total += n;
+	}
+	ASSERT_EQ(4, total);
+	EXPECT_EQ(0, memcmp(got, "abcd", 4));
+
+	/* and the same with the stream read up to the mark first */
+	ASSERT_EQ(2, send(self->peer, "ef", 2, 0));
+	ASSERT_EQ(1, send(self->peer, "?", 1, MSG_OOB));
+	ASSERT_EQ(2, send(self->peer, "gh", 2, 0));
+	ASSERT_EQ(1, poll(&pri, 1, 5000));
+	ASSERT_EQ(0, wait_inq(self->fd, 2));
+	n = recv(self->fd, buf, sizeof(buf), 0);
+	ASSERT_EQ(2, n) TH_LOG("up to the mark: %zd", n);
+	EXPECT_EQ(0, memcmp(buf, "ef", 2));
+	n = recv(self->fd, &c, 1, MSG_OOB);
+	ASSERT_EQ(1, n) TH_LOG("MSG_OOB: %s", strerror(errno));
+	EXPECT_EQ('?', c);
+	n = recv(self->fd, buf, 2, MSG_WAITALL);
+	ASSERT_EQ(2, n) TH_LOG("after the mark: %zd: %s", n, strerror(errno));
+	EXPECT_EQ(0, memcmp(buf, "gh", 2));
+}
+
+/*
+ * Kernel TLS would take the receive queue the ring is filled from: an
+ * accelerated connection refuses the upper layer protocol, and goes on.
+ */
+TEST_F(tcp, tls_ulp_refused)
+{
+	const char *expect = getenv("EXA_EXPECT_ACCEL");
+	unsigned char buf[100];
+	int rc;
+
+	rc = setsockopt(self->fd, SOL_TCP, TCP_ULP, "tls", 3);
+	if (expect && atoi(expect)) {
+		ASSERT_EQ(-1, rc);
+		EXPECT_EQ(EOPNOTSUPP, errno);
+	}
+	if (!rc)
+		return;	/* Linux's own with its tls module: TLS from now on */
+	ASSERT_EQ(0, send_stream(self->peer, 0, 100));
+	ASSERT_EQ(100, recv(self->fd, buf, sizeof(buf), MSG_WAITALL));
+	EXPECT_EQ(-1, stream_mismatch(buf, 0, 100));
 }
 
 #define MANY_IOVS	1024

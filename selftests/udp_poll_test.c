@@ -3,7 +3,8 @@
  * Readiness of accelerated UDP sockets mixed with pipes: poll, select and
  * epoll (level and edge triggered), non-blocking receive, blocking waits
  * woken by a datagram, connected and unconnected sockets, SO_RCVTIMEO,
- * and the signal mask of ppoll, pselect and epoll_pwait.
+ * the signal mask of ppoll, pselect and epoll_pwait, and sends corked
+ * (MSG_MORE, UDP_CORK) or segmented (UDP_SEGMENT).
  *
  * Run under the launcher in namespace A. The sending peer is a plain
  * socket opened in namespace B (EXA_PEER_NETNS, a name under /run/netns)
@@ -19,6 +20,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
@@ -571,6 +573,54 @@ TEST_F(udp, two_sockets_and_pipes_in_one_epoll)
 	close(fd2);
 	close(p2[0]);
 	close(p2[1]);
+}
+
+/* The next datagram on the peer, within WAIT_MS; its length or -1. */
+static ssize_t peer_recv(int fd, char *buf, size_t len)
+{
+	if (wait_readable(fd, WAIT_MS) != 1)
+		return -1;
+	return recv(fd, buf, len, MSG_DONTWAIT);
+}
+
+/*
+ * Sends the kernel's UDP must build itself: data corked by MSG_MORE or
+ * UDP_CORK goes out as one datagram with what follows, UDP_SEGMENT cuts
+ * a send into datagrams of that size.
+ */
+TEST_F(udp, corked_and_segmented_sends)
+{
+	struct sockaddr_in to = mkaddr(PEER_ADDR, self->peer_port);
+	int one = 1, zero = 0, seg = 100, i;
+	char buf[2048];
+	ssize_t n;
+
+	ASSERT_EQ(0, connect(self->fd, (struct sockaddr *)&to, sizeof(to)));
+	ASSERT_EQ(2, send(self->fd, "ab", 2, MSG_MORE));
+	ASSERT_EQ(2, send(self->fd, "cd", 2, 0));
+	n = peer_recv(self->peer, buf, sizeof(buf));
+	ASSERT_EQ(4, n);
+	EXPECT_EQ(0, memcmp(buf, "abcd", 4));
+
+	ASSERT_EQ(0, setsockopt(self->fd, SOL_UDP, UDP_CORK, &one,
+				sizeof(one)));
+	ASSERT_EQ(1, send(self->fd, "x", 1, 0));
+	ASSERT_EQ(1, send(self->fd, "y", 1, 0));
+	ASSERT_EQ(0, setsockopt(self->fd, SOL_UDP, UDP_CORK, &zero,
+				sizeof(zero)));
+	n = peer_recv(self->peer, buf, sizeof(buf));
+	ASSERT_EQ(2, n);
+	EXPECT_EQ(0, memcmp(buf, "xy", 2));
+
+	ASSERT_EQ(0, setsockopt(self->fd, SOL_UDP, UDP_SEGMENT, &seg,
+				sizeof(seg)));
+	memset(buf, 's', 1000);
+	ASSERT_EQ(1000, send(self->fd, buf, 1000, 0));
+	for (i = 0; i < 10; i++) {
+		n = peer_recv(self->peer, buf, sizeof(buf));
+		ASSERT_EQ(100, n) TH_LOG("segment %d: %zd", i, n);
+	}
+	EXPECT_EQ(0, wait_readable(self->peer, 50));
 }
 
 /* SO_RCVTIMEO ends a blocking recv, however long the library spins. */
