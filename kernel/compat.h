@@ -83,6 +83,13 @@ static int name(struct socket *sock, struct socket *newsock, int flags,	\
 #define exasock_ip_recverr(sk)	(inet_sk(sk)->recverr)
 #endif
 
+/* The IP_CMSG_* a socket asks for, moved into inet_flags in 6.6. */
+#ifdef IP_CMSG_ALL
+#define exasock_inet_cmsg_flags(sk)	inet_cmsg_flags(inet_sk(sk))
+#else
+#define exasock_inet_cmsg_flags(sk)	READ_ONCE(inet_sk(sk)->cmsg_flags)
+#endif
+
 /* A twin's backlog (rx.c): Debian's 6.1 exports tcp_add_backlog() but
  * not skb_condense(), its 6.12 the other way round.
  */

@@ -76,7 +76,8 @@ int exasock_ring_put(struct exasock_ring *ring,
 		     const struct exasock_rx_entry *hdr,
 		     const struct sk_buff *skb, int offset);
 int exasock_ring_read(struct exasock_ring *ring, struct msghdr *msg,
-		      size_t len, int flags, u64 *resets);
+		      size_t len, int flags, struct exasock_rx_entry *hdr,
+		      u64 *resets);
 bool exasock_ring_empty(struct exasock_ring *ring);
 int exasock_ring_next_len(struct exasock_ring *ring);
 u32 exasock_ring_payload(struct exasock_ring *ring);

@@ -172,6 +172,7 @@ bool exasock_ring_empty(struct exasock_ring *ring)
 
 /**
  * exasock_ring_read - take (or peek at) the next datagram, for recvmsg()
+ * @hdr: its record header, for the control messages
  * @resets: incremented when the ring had to be reset
  *
  * Copies to user memory with no lock held. Consumers agree through a
@@ -182,7 +183,8 @@ bool exasock_ring_empty(struct exasock_ring *ring)
  * when empty, -EFAULT when the copy to user memory faulted.
  */
 int exasock_ring_read(struct exasock_ring *ring, struct msghdr *msg,
-		      size_t len, int flags, u64 *resets)
+		      size_t len, int flags, struct exasock_rx_entry *hdr,
+		      u64 *resets)
 {
 	DECLARE_SOCKADDR(struct sockaddr_in *, sin, msg->msg_name);
 	struct exasock_rx_entry e;
@@ -240,6 +242,7 @@ int exasock_ring_read(struct exasock_ring *ring, struct msghdr *msg,
 	}
 	if (copied < e.len)
 		msg->msg_flags |= MSG_TRUNC;
+	*hdr = e;
 	return flags & MSG_TRUNC ? e.len : copied;
 }
 

@@ -99,11 +99,14 @@ static bool exasock_sk_xfrm_in(const struct sock *tsk)
 /*
  * A UDP twin whose datagrams the kernel must filter: a socket BPF filter
  * (it expects the data at the UDP header, which a frame in the rx_handler
- * is not), a cgroup ingress program, an IPsec policy of its own.
+ * is not), a cgroup ingress program, an IPsec policy of its own; or one
+ * that asks for IP control messages a ring record cannot carry (TTL,
+ * TOS, IP options, the original destination...: IP_PKTINFO it can).
  */
 static bool exasock_udp_sock_plain(struct sock *tsk)
 {
-	if (rcu_access_pointer(tsk->sk_filter))
+	if (rcu_access_pointer(tsk->sk_filter) ||
+	    (exasock_inet_cmsg_flags(tsk) & ~IP_CMSG_PKTINFO))
 		return false;
 #ifdef CONFIG_CGROUP_BPF
 	if (cgroup_bpf_enabled(CGROUP_INET_INGRESS) &&

@@ -611,6 +611,33 @@ static void exasock_copy_sockopts(struct sock *to, const struct sock *from)
 }
 
 /*
+ * SO_TIMESTAMP(NS) for the datagrams a UDP twin receives itself (the ones
+ * the ring does not take). The first time, the kernel's receive
+ * timestamps are switched on for the twin, as sock_enable_timestamp()
+ * does, so that its destructor's net_disable_timestamp() is balanced.
+ */
+static void exasock_udp_twin_tstamp(struct sock *tsk, const struct sock *sk)
+{
+	bool on = sock_flag(sk, SOCK_RCVTSTAMP);
+
+	if (on == sock_flag(tsk, SOCK_RCVTSTAMP) &&
+	    sock_flag(sk, SOCK_RCVTSTAMPNS) ==
+	    sock_flag(tsk, SOCK_RCVTSTAMPNS) &&
+	    sock_flag(sk, SOCK_TSTAMP_NEW) == sock_flag(tsk, SOCK_TSTAMP_NEW))
+		return;
+	lock_sock(tsk);
+	if (on && !(tsk->sk_flags & SK_FLAGS_TIMESTAMP)) {
+		sock_set_flag(tsk, SOCK_TIMESTAMP);
+		net_enable_timestamp();
+	}
+	sock_valbool_flag(tsk, SOCK_RCVTSTAMP, on);
+	sock_valbool_flag(tsk, SOCK_RCVTSTAMPNS,
+			  sock_flag(sk, SOCK_RCVTSTAMPNS));
+	sock_valbool_flag(tsk, SOCK_TSTAMP_NEW, sock_flag(sk, SOCK_TSTAMP_NEW));
+	release_sock(tsk);
+}
+
+/*
  * Before the twin binds, connects, sends or closes, and when the library
  * says a SOL_SOCKET option changed. Keepalive needs its timer armed, so
  * it goes through the protocol.
@@ -628,6 +655,8 @@ static struct socket *exasock_sync_twin(struct socket *sock)
 	if (exasock_is_tcp(exasock_sk(sock->sk)) &&
 	    exasock_accelerated(exasock_sk(sock->sk)))
 		exasock_tcp_twin_lowat(tsk);
+	if (!exasock_is_tcp(exasock_sk(sock->sk)))
+		exasock_udp_twin_tstamp(tsk, sock->sk);
 	ka = sock_flag(sock->sk, SOCK_KEEPOPEN);
 	if (exasock_is_tcp(exasock_sk(sock->sk)) &&
 	    ka != sock_flag(tsk, SOCK_KEEPOPEN)) {
@@ -757,11 +786,60 @@ static int exasock_wait_data(struct exasock_sock *esk, long *timeo)
 	return err;
 }
 
+/*
+ * The control messages of a datagram read from the ring, as
+ * udp_recvmsg() would give them: IP_PKTINFO and SO_TIMESTAMP(NS), the
+ * ones a socket may ask for and still have its datagrams in the ring
+ * (exasock_udp_sock_plain()).
+ */
+static void exasock_udp_put_cmsgs(struct exasock_sock *esk, struct sock *tsk,
+				  struct msghdr *msg,
+				  const struct exasock_rx_entry *hdr)
+{
+	struct sock *sk = &esk->sk;
+	bool new_ts = sock_flag(sk, SOCK_TSTAMP_NEW);
+	s64 sec = div_s64(hdr->tstamp_ns, NSEC_PER_SEC);
+	long nsec = hdr->tstamp_ns % NSEC_PER_SEC;
+
+	/* first the timestamp, as sock_recv_cmsgs() comes first */
+	if (sock_flag(sk, SOCK_RCVTSTAMP) && sock_flag(sk, SOCK_RCVTSTAMPNS)) {
+		struct __kernel_old_timespec ots = { sec, nsec };
+		struct __kernel_timespec ts = { sec, nsec };
+
+		if (new_ts)
+			put_cmsg(msg, SOL_SOCKET, SO_TIMESTAMPNS_NEW,
+				 sizeof(ts), &ts);
+		else
+			put_cmsg(msg, SOL_SOCKET, SO_TIMESTAMPNS_OLD,
+				 sizeof(ots), &ots);
+	} else if (sock_flag(sk, SOCK_RCVTSTAMP)) {
+		struct __kernel_old_timeval otv = { sec, nsec / NSEC_PER_USEC };
+		struct __kernel_sock_timeval tv = { sec, nsec / NSEC_PER_USEC };
+
+		if (new_ts)
+			put_cmsg(msg, SOL_SOCKET, SO_TIMESTAMP_NEW,
+				 sizeof(tv), &tv);
+		else
+			put_cmsg(msg, SOL_SOCKET, SO_TIMESTAMP_OLD,
+				 sizeof(otv), &otv);
+	}
+	if (exasock_inet_cmsg_flags(tsk) & IP_CMSG_PKTINFO) {
+		struct in_pktinfo info = {
+			.ipi_ifindex = hdr->ifindex,
+			.ipi_spec_dst.s_addr = (__force __be32)hdr->dst_addr,
+			.ipi_addr.s_addr = (__force __be32)hdr->dst_addr,
+		};
+
+		put_cmsg(msg, SOL_IP, IP_PKTINFO, sizeof(info), &info);
+	}
+}
+
 static int exasock_recvmsg(struct socket *sock, struct msghdr *msg,
 			   size_t len, int flags)
 {
 	struct socket *twin = exasock_twin(sock);
 	struct exasock_sock *esk = exasock_sk(sock->sk);
+	struct exasock_rx_entry hdr;
 	u64 resets = 0;
 	long timeo;
 	int err;
@@ -779,7 +857,10 @@ static int exasock_recvmsg(struct socket *sock, struct msghdr *msg,
 		err = sock_error(&esk->sk);
 		if (err)
 			break;
-		err = exasock_ring_read(&esk->rx, msg, len, flags, &resets);
+		err = exasock_ring_read(&esk->rx, msg, len, flags, &hdr,
+					&resets);
+		if (err >= 0)
+			exasock_udp_put_cmsgs(esk, twin->sk, msg, &hdr);
 		if (err != -EAGAIN)
 			break;
 		err = twin->ops->recvmsg(twin, msg, len, flags | MSG_DONTWAIT);

@@ -32,6 +32,7 @@
 #include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -621,6 +622,83 @@ TEST_F(udp, corked_and_segmented_sends)
 		ASSERT_EQ(100, n) TH_LOG("segment %d: %zd", i, n);
 	}
 	EXPECT_EQ(0, wait_readable(self->peer, 50));
+}
+
+static void *find_cmsg(struct msghdr *msg, int level, int type)
+{
+	struct cmsghdr *c;
+
+	for (c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c))
+		if (c->cmsg_level == level && c->cmsg_type == type)
+			return CMSG_DATA(c);
+	return NULL;
+}
+
+/*
+ * Receive one datagram @seq with a control buffer, through the library
+ * (@raw 0) or with a raw system call (the kernel's read of the ring), and
+ * check IP_PKTINFO, SO_TIMESTAMP and, with @ttl, IP_TTL.
+ */
+static void expect_cmsgs(struct __test_metadata *_metadata, int fd, int raw,
+			 uint32_t seq, int ttl)
+{
+	char buf[2048], cbuf[512];
+	struct iovec iov = { buf, sizeof(buf) };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+	struct in_pktinfo pi;
+	struct timeval tv, now;
+	void *p;
+	ssize_t n;
+
+	n = raw ? syscall(SYS_recvmsg, fd, &msg, 0) : recvmsg(fd, &msg, 0);
+	ASSERT_EQ(300, n) TH_LOG("recvmsg: %s", strerror(errno));
+	EXPECT_EQ((long)seq, payload_check(buf, n));
+	EXPECT_EQ(0, msg.msg_flags & MSG_CTRUNC);
+	p = find_cmsg(&msg, SOL_SOCKET, SO_TIMESTAMP);
+	ASSERT_NE(NULL, p) TH_LOG("no SO_TIMESTAMP (%s)", raw ? "raw" : "lib");
+	memcpy(&tv, p, sizeof(tv));
+	gettimeofday(&now, NULL);
+	EXPECT_GT(60, labs(now.tv_sec - tv.tv_sec)) TH_LOG("timestamp %ld",
+							 (long)tv.tv_sec);
+	p = find_cmsg(&msg, SOL_IP, IP_PKTINFO);
+	ASSERT_NE(NULL, p) TH_LOG("no IP_PKTINFO (%s)", raw ? "raw" : "lib");
+	memcpy(&pi, p, sizeof(pi));
+	EXPECT_STREQ(LOCAL_ADDR, inet_ntoa(pi.ipi_addr));
+	EXPECT_LT(0, pi.ipi_ifindex);
+	if (ttl) {
+		p = find_cmsg(&msg, SOL_IP, IP_TTL);
+		ASSERT_NE(NULL, p) TH_LOG("no IP_TTL");
+		EXPECT_EQ(64, *(int *)p);
+	}
+}
+
+/*
+ * Control messages, whether the library or the kernel reads the
+ * datagram: IP_PKTINFO and SO_TIMESTAMP come with ring datagrams, and
+ * IP_RECVTTL (which a ring record cannot carry) sends them to the twin.
+ */
+TEST_F(udp, control_messages)
+{
+	int one = 1, raw;
+
+	ASSERT_EQ(0, fcntl(self->fd, F_SETFL,
+			   fcntl(self->fd, F_GETFL) & ~O_NONBLOCK));
+	ASSERT_EQ(0, setsockopt(self->fd, SOL_IP, IP_PKTINFO, &one,
+				sizeof(one)));
+	ASSERT_EQ(0, setsockopt(self->fd, SOL_SOCKET, SO_TIMESTAMP, &one,
+				sizeof(one)));
+	for (raw = 0; raw < 2; raw++) {
+		ASSERT_EQ(0, send_seq(self->peer, self->port, 50 + raw, 300));
+		ASSERT_EQ(1, wait_readable(self->fd, WAIT_MS));
+		expect_cmsgs(_metadata, self->fd, raw, 50 + raw, 0);
+	}
+	ASSERT_EQ(0, setsockopt(self->fd, SOL_IP, IP_RECVTTL, &one,
+				sizeof(one)));
+	ASSERT_EQ(0, send_seq(self->peer, self->port, 52, 300));
+	expect_cmsgs(_metadata, self->fd, 0, 52, 1);
 }
 
 /* SO_RCVTIMEO ends a blocking recv, however long the library spins. */
