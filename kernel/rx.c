@@ -99,9 +99,10 @@ static bool exasock_sk_xfrm_in(const struct sock *tsk)
 /*
  * A UDP twin whose datagrams the kernel must filter: a socket BPF filter
  * (it expects the data at the UDP header, which a frame in the rx_handler
- * is not), a cgroup ingress program, an IPsec policy of its own; or one
- * that asks for IP control messages a ring record cannot carry (TTL,
- * TOS, IP options, the original destination...: IP_PKTINFO it can).
+ * is not), a cgroup ingress or recvmsg4 program, an IPsec policy of its
+ * own; or one that asks for IP control messages a ring record cannot
+ * carry (TTL, TOS, IP options, the original destination...: IP_PKTINFO
+ * it can).
  */
 static bool exasock_udp_sock_plain(struct sock *tsk)
 {
@@ -111,6 +112,10 @@ static bool exasock_udp_sock_plain(struct sock *tsk)
 #ifdef CONFIG_CGROUP_BPF
 	if (cgroup_bpf_enabled(CGROUP_INET_INGRESS) &&
 	    cgroup_bpf_sock_enabled(tsk, CGROUP_INET_INGRESS))
+		return false;
+	/* recvmsg4 may rewrite the source address a reader is given */
+	if (cgroup_bpf_enabled(CGROUP_UDP4_RECVMSG) &&
+	    cgroup_bpf_sock_enabled(tsk, CGROUP_UDP4_RECVMSG))
 		return false;
 #endif
 	return !exasock_sk_xfrm_in(tsk);
@@ -227,7 +232,8 @@ static bool exasock_udp_rx(struct exasock_iface *ifc, struct sk_buff *skb,
 	ulen = ntohs(uh->len);
 	if (ulen < sizeof(*uh) || ulen > tot_len - sizeof(*iph))
 		goto malformed;
-	if (!exasock_rx_net_plain(net, skb))
+	/* A VRF's slave: its sockets are the VRF's, as udp_rcv() finds. */
+	if (!exasock_rx_net_plain(net, skb) || netif_is_l3_slave(skb->dev))
 		return false;
 
 	if (!multicast) {

@@ -311,15 +311,23 @@ bool exasock_tx_filtered(struct sock *tsk)
 
 /*
  * What the twin's udp_sendmsg() must do itself: append to a datagram
- * being corked (UDP_CORK, or an earlier MSG_MORE), or cut the payload
- * into segments (UDP_SEGMENT).
+ * being corked (UDP_CORK, or an earlier MSG_MORE), cut the payload into
+ * segments (UDP_SEGMENT), or run the cgroup's sendmsg4 program, which may
+ * rewrite the destination (socket-based load balancing does).
  */
-static bool exasock_udp_corked(struct sock *tsk)
+static bool exasock_udp_twin_only(struct sock *tsk)
 {
 	const struct udp_sock *up = udp_sk(tsk);
 
-	return udp_test_bit(CORK, tsk) || READ_ONCE(up->pending) ||
-	       READ_ONCE(up->gso_size);
+	if (udp_test_bit(CORK, tsk) || READ_ONCE(up->pending) ||
+	    READ_ONCE(up->gso_size))
+		return true;
+#ifdef CONFIG_CGROUP_BPF
+	if (cgroup_bpf_enabled(CGROUP_UDP4_SENDMSG) &&
+	    cgroup_bpf_sock_enabled(tsk, CGROUP_UDP4_SENDMSG))
+		return true;
+#endif
+	return false;
 }
 
 /**
@@ -339,7 +347,7 @@ int exasock_udp_sendmsg(struct exasock_sock *esk, struct msghdr *msg,
 	int err;
 
 	if (msg->msg_controllen || (msg->msg_flags & ~EXASOCK_TX_FLAGS) ||
-	    exasock_udp_corked(esk->twin->sk) ||
+	    exasock_udp_twin_only(esk->twin->sk) ||
 	    exasock_tx_filtered(esk->twin->sk))
 		return -ENOTSUPP;
 	err = exasock_tx_dest(esk, msg, &daddr, &dport);

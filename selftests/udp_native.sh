@@ -4,7 +4,7 @@
 # Which sockets the launcher accelerates: one bound to 127.0.0.1 or to the
 # address of a second, not attached, interface stays native and works; a
 # wildcard socket is accelerated and still hears the other interface and
-# loopback (through its native twin).
+# loopback (through its native twin), but not a VRF's slave.
 #
 #   netns A                                  netns B
 #   exa0 10.77.0.1 (attached)  <--veth-->   exa1 10.77.0.2
@@ -16,7 +16,7 @@ set -uo pipefail
 . "$(dirname "$0")/udp_lib.sh"
 
 require_exasock
-tap_plan 9
+tap_plan 10
 setup_pair
 attach_a || tap_fail "attach exa0"
 ip -n "$NS_A" link add exb0 type veth peer name exb1 netns "$NS_B"
@@ -78,6 +78,26 @@ else
 	show any
 	tap_fail "wildcard socket is accelerated"
 	tap_fail "wildcard socket hears exa0, exb0 and lo"
+fi
+# -- a VRF's slave: its datagrams are for the VRF's sockets ---------------
+# A socket not bound to the VRF does not hear them (udp_l3mdev_accept is
+# 0), so the short path must leave them to udp_rcv().
+if ip -n "$NS_A" link add exvrf type vrf table 77 2>/dev/null; then
+	ip -n "$NS_A" link set exvrf up
+	ip -n "$NS_A" link set exa0 master exvrf
+	bg vrf in_a "$EXA" "$TOOL" dump -b 0.0.0.0:5305 -T 2000
+	if wait_ready vrf; then
+		in_b "$TOOL" send -t "$IP_A:5305" -n 1 -s 70 >/dev/null
+		bg_wait vrf 15
+		check "a socket outside the VRF does not hear its slave exa0" \
+			bash -c "! grep -q 'len=70' '$TMPD/vrf.out'"
+	else
+		show vrf
+		tap_fail "a socket outside the VRF does not hear its slave exa0"
+	fi
+	ip -n "$NS_A" link set exa0 nomaster
+else
+	tap_skip "a socket outside the VRF does not hear its slave (no vrf)"
 fi
 check "kernel log clean" kernel_log_clean
 tap_finish
