@@ -90,6 +90,13 @@ static int name(struct socket *sock, struct socket *newsock, int flags,	\
 #define exasock_inet_cmsg_flags(sk)	READ_ONCE(inet_sk(sk)->cmsg_flags)
 #endif
 
+/* The UDP socket table, per namespace since 6.2. */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
+#define exasock_udp_table(net)	((net)->ipv4.udp_table)
+#else
+#define exasock_udp_table(net)	(&udp_table)
+#endif
+
 /* A twin's backlog (rx.c): Debian's 6.1 exports tcp_add_backlog() but
  * not skb_condense(), its 6.12 the other way round.
  */

@@ -181,6 +181,7 @@ void exasock_socket_exit(void);
 struct exasock_sock *exasock_udp_lookup(struct net *net, __be32 saddr,
 					__be16 sport, __be32 daddr,
 					__be16 dport, int ifindex);
+struct exasock_sock *exasock_twin_owner(struct sock *tsk);
 bool exasock_tcp_twin_accelerated(struct sock *tsk);
 
 /*

@@ -210,6 +210,34 @@ static int exasock_rx_mc_members(struct net *net, const struct iphdr *iph,
 }
 
 /*
+ * A port shared (SO_REUSEADDR, SO_REUSEPORT) with native sockets or other
+ * exasock ones: the kernel's own lookup says whose the datagram is, a
+ * reuseport group choosing by the same hash as udp_rcv(). Returns that
+ * socket if it is an accelerated one, NULL when the kernel must deliver.
+ * Under RCU.
+ */
+static struct exasock_sock *exasock_udp_shared_port(struct net *net,
+						    const struct iphdr *iph,
+						    const struct udphdr *uh,
+						    int dif)
+{
+	struct sock_reuseport *reuse;
+	struct sock *sk;
+
+	sk = __udp4_lib_lookup(net, iph->saddr, uh->source, iph->daddr,
+			       uh->dest, dif, 0, exasock_udp_table(net), NULL);
+	if (!sk)
+		return NULL;
+	/* A group's BPF program reads the datagram from its UDP header,
+	 * which this frame does not start at: udp_rcv() runs it.
+	 */
+	reuse = rcu_dereference(sk->sk_reuseport_cb);
+	if (reuse && rcu_access_pointer(reuse->prog))
+		return NULL;
+	return exasock_twin_owner(sk);
+}
+
+/*
  * Returns true when the frame was consumed (delivered or dropped), false
  * when the kernel should have it. Counts which, in @ifc and the module.
  */
@@ -222,6 +250,7 @@ static bool exasock_udp_rx(struct exasock_iface *ifc, struct sk_buff *skb,
 	int tot_len = ntohs(iph->tot_len);
 	struct exasock_sock *esk = NULL;
 	bool multicast = ipv4_is_multicast(iph->daddr);
+	struct sock *tsk;
 	const struct udphdr *uh;
 	struct udphdr _uh;
 	int ulen, nmembers = 0, i, n;
@@ -242,6 +271,13 @@ static bool exasock_udp_rx(struct exasock_iface *ifc, struct sk_buff *skb,
 					 skb->dev->ifindex);
 		if (!esk)
 			return false;
+		tsk = READ_ONCE(esk->twin_sk);
+		if (tsk && (tsk->sk_reuse || tsk->sk_reuseport)) {
+			esk = exasock_udp_shared_port(net, iph, uh,
+						      skb->dev->ifindex);
+			if (!esk)
+				return false;
+		}
 		/* A wildcard socket takes only what is addressed to us. */
 		if (!READ_ONCE(esk->laddr) &&
 		    !__ip_dev_find(net, iph->daddr, false))

@@ -404,17 +404,26 @@ static void exasock_twin_error_report(struct sock *tsk)
 }
 
 /**
+ * exasock_twin_owner - the accelerated exasock socket whose twin is @tsk,
+ * or NULL. Under RCU.
+ */
+struct exasock_sock *exasock_twin_owner(struct sock *tsk)
+{
+	struct exasock_sock *esk;
+
+	if (READ_ONCE(tsk->sk_data_ready) != exasock_twin_data_ready)
+		return NULL;
+	esk = rcu_dereference_sk_user_data(tsk);
+	return esk && exasock_accelerated(esk) ? esk : NULL;
+}
+
+/**
  * exasock_tcp_twin_accelerated - is @tsk the twin of an accelerated
  * exasock TCP socket? Under RCU.
  */
 bool exasock_tcp_twin_accelerated(struct sock *tsk)
 {
-	struct exasock_sock *esk;
-
-	if (READ_ONCE(tsk->sk_data_ready) != exasock_twin_data_ready)
-		return false;
-	esk = rcu_dereference_sk_user_data(tsk);
-	return esk && exasock_accelerated(esk);
+	return exasock_twin_owner(tsk);
 }
 
 /*

@@ -701,6 +701,95 @@ TEST_F(udp, control_messages)
 	expect_cmsgs(_metadata, self->fd, 0, 52, 1);
 }
 
+/* A socket in this namespace on @port (0.0.0.0 with @wild), sharing it
+ * by @opt; @native opts it out of acceleration first.
+ */
+static int shared_socket(int port, int wild, int opt, int native)
+{
+	struct sockaddr_in sin = mkaddr(wild ? "0.0.0.0" : LOCAL_ADDR, port);
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0), one = 1;
+
+	if (fd < 0)
+		return -1;
+	if (native)
+		setsockopt(fd, SOL_EXASOCK, SO_EXA_NO_ACCEL, &one, sizeof(one));
+	if (setsockopt(fd, SOL_SOCKET, opt, &one, sizeof(one)) ||
+	    bind(fd, (struct sockaddr *)&sin, sizeof(sin))) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Datagrams waiting on @fd, taken. */
+static int drain(int fd)
+{
+	char buf[2048];
+	int n = 0;
+
+	while (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) >= 0)
+		n++;
+	return n;
+}
+
+/*
+ * A port shared with SO_REUSEPORT or SO_REUSEADDR: each datagram goes
+ * where the kernel's own lookup sends it. A reuseport group spreads them
+ * by source port; a native socket bound to the address beats an
+ * accelerated wildcard one.
+ */
+TEST_F(udp, shared_port_as_the_kernel_says)
+{
+	const char *ns = getenv("EXA_PEER_NETNS");
+	int port = self->port + 1000, a, b, tx, i, na = 0, nb = 0;
+	struct sockaddr_in to = mkaddr(LOCAL_ADDR, port);
+	struct pollfd p[2];
+	char buf[64] = "x";
+
+	a = shared_socket(port, 1, SO_REUSEPORT, 0);
+	b = shared_socket(port, 1, SO_REUSEPORT, 0);
+	ASSERT_LE(0, a);
+	ASSERT_LE(0, b);
+	if (env_int("EXA_EXPECT_ACCEL", 0))
+		ASSERT_TRUE(raw_accelerated(a) && raw_accelerated(b));
+	for (i = 0; i < 32; i++) {
+		tx = peer_socket(ns, PEER_ADDR, 0);	/* a new source port */
+		ASSERT_LE(0, tx);
+		ASSERT_EQ(1, sendto(tx, buf, 1, 0, (struct sockaddr *)&to,
+				    sizeof(to)));
+		close(tx);
+	}
+	p[0] = (struct pollfd){ .fd = a, .events = POLLIN };
+	p[1] = (struct pollfd){ .fd = b, .events = POLLIN };
+	for (i = 0; i < 100 && na + nb < 32; i++) {
+		poll(p, 2, 30);
+		na += drain(a);
+		nb += drain(b);
+	}
+	EXPECT_EQ(32, na + nb);
+	EXPECT_LT(0, na) TH_LOG("the group's second socket got all %d", nb);
+	EXPECT_LT(0, nb) TH_LOG("the group's first socket got all %d", na);
+	close(a);
+	close(b);
+
+	a = shared_socket(port + 1, 0, SO_REUSEADDR, 1);	/* native */
+	b = shared_socket(port + 1, 1, SO_REUSEADDR, 0);
+	ASSERT_LE(0, a);
+	ASSERT_LE(0, b);
+	for (i = 0; i < 5; i++)
+		ASSERT_EQ(0, send_seq(self->peer, port + 1, 60 + i, 40));
+	na = nb = 0;
+	for (i = 0; i < 100 && na + nb < 5; i++) {
+		wait_readable(a, 30);
+		na += drain(a);
+		nb += drain(b);
+	}
+	EXPECT_EQ(5, na) TH_LOG("the bound native socket got %d", na);
+	EXPECT_EQ(0, nb) TH_LOG("the accelerated wildcard one got %d", nb);
+	close(a);
+	close(b);
+}
+
 /* SO_RCVTIMEO ends a blocking recv, however long the library spins. */
 TEST_F(udp, rcvtimeo_ends_the_wait)
 {
