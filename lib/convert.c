@@ -288,7 +288,7 @@ static int exa_connect_stream(int fd, int s, uintptr_t ent,
 	if (err && err != -EINPROGRESS)
 		return err;
 
-	pthread_mutex_lock(&exa_lock);
+	exa_lock_take();
 	if (exa_fd_peek(fd) == EXA_FD_KERNEL) {
 		fl = REAL(fcntl)(fd, F_GETFL);
 		exa_install_map(fd, EXA_FD_KERNEL, fl >= 0 && (fl & O_NONBLOCK),
@@ -332,7 +332,7 @@ static int exa_do_convert(int fd, const struct exa_conv *c)
 	uintptr_t ent;
 
 	exa_config_init();
-	pthread_mutex_lock(&exa_lock);
+	exa_lock_take();
 	ent = exa_fd_peek(fd);
 	if (!exa_convertible(ent, op) || exa_family == EXA_FAMILY_ABSENT)
 		goto unlock;

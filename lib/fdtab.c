@@ -22,11 +22,76 @@
 pthread_mutex_t exa_lock = PTHREAD_MUTEX_INITIALIZER;
 uintptr_t *exa_fdtab[EXA_FDTAB_CHUNKS];
 
+/* exa_sock_free: pushed without a lock (a close() in a signal handler
+ * may free a socket), popped by one thread at a time, under
+ * exa_free_lock; the one popper cannot see a node it has not popped come
+ * back, so there is no ABA.
+ */
 static pthread_mutex_t exa_free_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct exa_sock *exa_sock_free;		/* under exa_free_lock */
+static struct exa_sock *exa_sock_free;
 static struct exa_epoll *exa_epolls;		/* live, under exa_lock */
 static struct exa_epoll *exa_epoll_free;	/* under exa_lock */
 static pid_t exa_pid;				/* see exa_borrowed_vm() */
+
+/*
+ * What a close() in a signal handler could not do because the thread it
+ * interrupted held a lock: forget a closed fd's epoll registrations
+ * (EXA_LATER_FD(fd)) or recycle a closed epoll fd's struct exa_epoll.
+ * The next exa_lock_take() does it. Slots are 0 when free.
+ */
+#define EXA_LATER_MAX		64
+#define EXA_LATER_FD(fd)	(((uintptr_t)(fd) << 1) | 1)
+static uintptr_t exa_later[EXA_LATER_MAX];
+int exa_later_any;
+
+static void exa_epoll_forget_locked(int fd);
+static void exa_epoll_recycle_locked(struct exa_epoll *ep);
+
+static void exa_later_add(uintptr_t item)
+{
+	uintptr_t free_slot;
+	int i;
+
+	for (i = 0; i < EXA_LATER_MAX; i++) {
+		free_slot = 0;
+		if (__atomic_compare_exchange_n(&exa_later[i], &free_slot,
+						item, 0, __ATOMIC_RELEASE,
+						__ATOMIC_RELAXED)) {
+			__atomic_store_n(&exa_later_any, 1, __ATOMIC_RELEASE);
+			return;
+		}
+	}
+	/* Full (64 such closes before the next exa_lock_take()): this
+	 * one's bookkeeping is lost, stale entries the kernel no longer has.
+	 */
+	if (exa_cfg.debug)
+		exa_msg("close in a signal handler: bookkeeping dropped");
+}
+
+/* Before an epoll set is used or changed: the closes left to do. */
+void exa_later_drain(void)
+{
+	exa_lock_take();
+	pthread_mutex_unlock(&exa_lock);
+}
+
+void exa_lock_take(void)
+{
+	uintptr_t item;
+	int i;
+
+	pthread_mutex_lock(&exa_lock);
+	if (likely(!__atomic_load_n(&exa_later_any, __ATOMIC_ACQUIRE)))
+		return;
+	__atomic_store_n(&exa_later_any, 0, __ATOMIC_RELAXED);
+	for (i = 0; i < EXA_LATER_MAX; i++) {
+		item = __atomic_exchange_n(&exa_later[i], 0, __ATOMIC_ACQUIRE);
+		if (item & 1)
+			exa_epoll_forget_locked((int)(item >> 1));
+		else if (item)
+			exa_epoll_recycle_locked((struct exa_epoll *)item);
+	}
+}
 
 uintptr_t *exa_fd_slot_alloc(int fd)
 {
@@ -58,9 +123,12 @@ static struct exa_sock *exa_sock_alloc(void)
 	struct exa_sock *s;
 
 	pthread_mutex_lock(&exa_free_lock);
-	s = exa_sock_free;
-	if (s)
-		exa_sock_free = s->free_next;
+	s = __atomic_load_n(&exa_sock_free, __ATOMIC_ACQUIRE);
+	while (s && !__atomic_compare_exchange_n(&exa_sock_free, &s,
+						 s->free_next, 0,
+						 __ATOMIC_ACQUIRE,
+						 __ATOMIC_ACQUIRE))
+		;
 	pthread_mutex_unlock(&exa_free_lock);
 	if (!s)
 		s = calloc(1, sizeof(*s));
@@ -73,10 +141,11 @@ static void exa_sock_destroy(struct exa_sock *s)
 	munmap(s->user_map, s->user_len);
 	s->ring_map = NULL;
 	s->user_map = NULL;
-	pthread_mutex_lock(&exa_free_lock);
-	s->free_next = exa_sock_free;
-	exa_sock_free = s;
-	pthread_mutex_unlock(&exa_free_lock);
+	s->free_next = __atomic_load_n(&exa_sock_free, __ATOMIC_RELAXED);
+	while (!__atomic_compare_exchange_n(&exa_sock_free, &s->free_next, s,
+					    0, __ATOMIC_RELEASE,
+					    __ATOMIC_RELAXED))
+		;
 }
 
 void exa_sock_put(struct exa_sock *s)
@@ -462,7 +531,7 @@ struct exa_epoll *exa_epoll_get(int epfd, int create)
 	if (!create || exa_ent_is_sock(ent) || (unsigned int)epfd >= EXA_FD_MAX)
 		return NULL;
 
-	pthread_mutex_lock(&exa_lock);
+	exa_lock_take();
 	cur = exa_fd_peek(epfd);
 	if (exa_ent_is_epoll(cur)) {
 		pthread_mutex_unlock(&exa_lock);
@@ -493,11 +562,11 @@ unlock:
 	return ep;
 }
 
-static void exa_epoll_recycle(struct exa_epoll *ep)
+/* Under exa_lock; @ep's lock is taken here. */
+static void exa_epoll_recycle_locked(struct exa_epoll *ep)
 {
 	struct exa_epoll **pp;
 
-	pthread_mutex_lock(&exa_lock);
 	for (pp = &exa_epolls; *pp; pp = &(*pp)->next) {
 		if (*pp == ep) {
 			*pp = ep->next;
@@ -511,6 +580,23 @@ static void exa_epoll_recycle(struct exa_epoll *ep)
 	pthread_mutex_unlock(&ep->lock);
 	ep->next = exa_epoll_free;
 	exa_epoll_free = ep;
+}
+
+static void exa_epoll_recycle(struct exa_epoll *ep)
+{
+	if (exa_lock_or_try(&exa_lock)) {
+		exa_later_add((uintptr_t)ep);
+		return;
+	}
+	/* in a handler, the set's own lock may be the one held */
+	if (unlikely(exa_sig_depth) && pthread_mutex_trylock(&ep->lock)) {
+		pthread_mutex_unlock(&exa_lock);
+		exa_later_add((uintptr_t)ep);
+		return;
+	}
+	if (unlikely(exa_sig_depth))
+		pthread_mutex_unlock(&ep->lock);
+	exa_epoll_recycle_locked(ep);
 	pthread_mutex_unlock(&exa_lock);
 }
 
@@ -535,6 +621,7 @@ void exa_epoll_track(struct exa_epoll *ep, int op, int fd,
 	struct exa_ep_ent *ents;
 	int i;
 
+	exa_later_check();
 	pthread_mutex_lock(&ep->lock);
 	i = exa_epoll_find(ep, fd);
 	switch (op) {
@@ -572,13 +659,12 @@ void exa_epoll_track(struct exa_epoll *ep, int op, int fd,
 	pthread_mutex_unlock(&ep->lock);
 }
 
-/* The kernel drops a closed file from every epoll set; so do we. */
-void exa_epoll_forget_fd(int fd)
+/* Under exa_lock. */
+static void exa_epoll_forget_locked(int fd)
 {
 	struct exa_epoll *ep;
 	int i;
 
-	pthread_mutex_lock(&exa_lock);
 	for (ep = exa_epolls; ep; ep = ep->next) {
 		pthread_mutex_lock(&ep->lock);
 		i = exa_epoll_find(ep, fd);
@@ -586,7 +672,39 @@ void exa_epoll_forget_fd(int fd)
 			exa_epoll_del(ep, i);
 		pthread_mutex_unlock(&ep->lock);
 	}
+}
+
+/* The kernel drops a closed file from every epoll set; so do we. */
+void exa_epoll_forget_fd(int fd)
+{
+	struct exa_epoll *ep;
+	int i, busy = 0;
+
+	if (exa_lock_or_try(&exa_lock)) {
+		exa_later_add(EXA_LATER_FD(fd));
+		return;
+	}
+	if (likely(!exa_sig_depth)) {
+		exa_epoll_forget_locked(fd);
+		pthread_mutex_unlock(&exa_lock);
+		return;
+	}
+	/* In a handler: the sets whose lock is held are done later (doing
+	 * the others twice is harmless).
+	 */
+	for (ep = exa_epolls; ep; ep = ep->next) {
+		if (pthread_mutex_trylock(&ep->lock)) {
+			busy = 1;
+			continue;
+		}
+		i = exa_epoll_find(ep, fd);
+		if (i >= 0)
+			exa_epoll_del(ep, i);
+		pthread_mutex_unlock(&ep->lock);
+	}
 	pthread_mutex_unlock(&exa_lock);
+	if (busy)
+		exa_later_add(EXA_LATER_FD(fd));
 }
 
 /*
@@ -653,4 +771,5 @@ void exa_fork_child(void)
 		pthread_mutex_init(&ep->lock, NULL);
 	pthread_mutex_init(&exa_free_lock, NULL);
 	pthread_mutex_init(&exa_lock, NULL);
+	exa_sig_fork_child();
 }

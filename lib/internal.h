@@ -181,6 +181,22 @@ extern __thread unsigned int exa_sig_any
 	__attribute__((tls_model("initial-exec")));
 extern __thread unsigned int exa_sig_intr
 	__attribute__((tls_model("initial-exec")));
+/* signal.c: the program's signal handlers running on this thread now */
+extern __thread unsigned int exa_sig_depth
+	__attribute__((tls_model("initial-exec")));
+void exa_sig_fork_child(void);
+
+/*
+ * Take @m; in a signal handler only try, since the thread the handler
+ * interrupted may hold it (close() and sigaction() are async-signal-safe,
+ * and take library locks). Return: 0 when locked, else EBUSY.
+ */
+static inline int exa_lock_or_try(pthread_mutex_t *m)
+{
+	if (unlikely(exa_sig_depth))
+		return pthread_mutex_trylock(m);
+	return pthread_mutex_lock(m);
+}
 
 /*
  * @deadline_ns: absolute CLOCK_MONOTONIC limit, or -1 for none
@@ -286,6 +302,18 @@ struct exa_epoll {
 };
 
 extern pthread_mutex_t exa_lock;
+void exa_lock_take(void);
+
+/* fdtab.c: bookkeeping a close() in a signal handler left for later */
+extern int exa_later_any;
+void exa_later_drain(void);
+
+static inline void exa_later_check(void)
+{
+	if (unlikely(__atomic_load_n(&exa_later_any, __ATOMIC_ACQUIRE)) &&
+	    !exa_sig_depth)
+		exa_later_drain();
+}
 extern uintptr_t *exa_fdtab[EXA_FDTAB_CHUNKS];
 
 static inline uintptr_t *exa_fd_slot(int fd)

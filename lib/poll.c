@@ -574,6 +574,7 @@ int exa_epoll_wait(int epfd, struct epoll_event *events, int maxevents,
 
 	as.n = 0;
 	as.other = 0;
+	exa_later_check();
 	pthread_mutex_lock(&ep->lock);
 	if (ep->epfd != epfd) {		/* recycled under us */
 		pthread_mutex_unlock(&ep->lock);

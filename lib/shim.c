@@ -359,7 +359,7 @@ static int exa_set_no_accel(int fd, const void *optval, socklen_t optlen)
 		memcpy(&val, optval, sizeof(val));
 	}
 
-	pthread_mutex_lock(&exa_lock);
+	exa_lock_take();
 	ent = exa_fd_class(fd);
 	if (exa_ent_kind(ent) == EXA_FD_KERNEL) {
 		err = 1;	/* an exasock socket: the kernel decides */

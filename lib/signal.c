@@ -16,6 +16,7 @@
 #include "internal.h"
 
 __thread unsigned int exa_sig_any __attribute__((tls_model("initial-exec")));
+__thread unsigned int exa_sig_depth __attribute__((tls_model("initial-exec")));
 __thread unsigned int exa_sig_intr __attribute__((tls_model("initial-exec")));
 
 /* What the program installed, for the trampoline and for queries. */
@@ -26,6 +27,12 @@ struct exa_sigent {
 
 static struct exa_sigent exa_sigs[_NSIG];
 static pthread_mutex_t exa_sig_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* fork(): a lock another thread held is never released in the child */
+void exa_sig_fork_child(void)
+{
+	pthread_mutex_init(&exa_sig_lock, NULL);
+}
 
 static void exa_sig_tramp(int sig, siginfo_t *si, void *uc)
 {
@@ -38,10 +45,12 @@ static void exa_sig_tramp(int sig, siginfo_t *si, void *uc)
 		exa_sig_intr++;
 	if (!e.fn)
 		return;
+	exa_sig_depth++;
 	if (e.flags & SA_SIGINFO)
 		((void (*)(int, siginfo_t *, void *))e.fn)(sig, si, uc);
 	else
 		((void (*)(int))e.fn)(sig);
+	exa_sig_depth--;
 }
 
 static int exa_catchable(int sig)
@@ -68,12 +77,15 @@ static int exa_sigaction(int sig, const struct sigaction *act,
 {
 	struct sigaction wrapped, old;
 	struct exa_sigent saved;
-	int r, wrap;
+	int r, wrap, locked;
 
 	if (!exa_catchable(sig))
 		return REAL(sigaction)(sig, act, oact);
 
-	pthread_mutex_lock(&exa_sig_lock);
+	/* sigaction() is async-signal-safe: a handler may call it while
+	 * this thread holds the lock, and then goes on without it.
+	 */
+	locked = !exa_lock_or_try(&exa_sig_lock);
 	saved = exa_sigs[sig];
 	wrap = act && act->sa_handler != SIG_DFL && act->sa_handler != SIG_IGN;
 	if (wrap) {
@@ -99,7 +111,8 @@ static int exa_sigaction(int sig, const struct sigaction *act,
 		*oact = old;
 		exa_sig_unwrap(sig, oact);
 	}
-	pthread_mutex_unlock(&exa_sig_lock);
+	if (locked)
+		pthread_mutex_unlock(&exa_sig_lock);
 	return r;
 }
 

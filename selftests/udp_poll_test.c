@@ -790,6 +790,72 @@ TEST_F(udp, shared_port_as_the_kernel_says)
 	close(b);
 }
 
+#define HANDLER_CLOSES	200
+
+static int handler_fds[HANDLER_CLOSES];
+static volatile sig_atomic_t handler_next;
+
+static void on_alarm_close(int sig)
+{
+	struct sigaction sa = { .sa_handler = SIG_IGN };
+
+	/* both async-signal-safe, both take library locks */
+	sigaction(SIGUSR2, &sa, NULL);
+	if (handler_next < HANDLER_CLOSES)
+		close(handler_fds[handler_next++]);
+}
+
+/*
+ * close() and sigaction() from a signal handler that interrupts the
+ * library holding the lock they need (an epoll set's, the signal
+ * table's): they must not wait for it.
+ */
+TEST_F(udp, close_in_signal_handler)
+{
+	struct sigaction sa = { .sa_handler = on_alarm_close };
+	struct sigaction usr2 = { .sa_handler = SIG_DFL };
+	struct itimerval it = { { 0, 200 }, { 0, 200 } };
+	struct sockaddr_in any = mkaddr(LOCAL_ADDR, 0);
+	struct epoll_event ev = { .events = EPOLLIN }, out[4];
+	int ep, i, rounds = 0;
+
+	ep = epoll_create1(0);
+	ASSERT_LE(0, ep);
+	ev.data.fd = self->fd;
+	ASSERT_EQ(0, epoll_ctl(ep, EPOLL_CTL_ADD, self->fd, &ev));
+	for (i = 0; i < HANDLER_CLOSES; i++) {
+		handler_fds[i] = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+		ASSERT_LE(0, handler_fds[i]);
+		ASSERT_EQ(0, bind(handler_fds[i], (struct sockaddr *)&any,
+				  sizeof(any)));
+		ev.data.fd = handler_fds[i];
+		ASSERT_EQ(0, epoll_ctl(ep, EPOLL_CTL_ADD, handler_fds[i],
+				       &ev));
+	}
+	ASSERT_EQ(0, sigaction(SIGALRM, &sa, NULL));
+	ASSERT_EQ(0, setitimer(ITIMER_REAL, &it, NULL));
+	while (handler_next < HANDLER_CLOSES && rounds < 2000000) {
+		ev.data.fd = self->fd;
+		epoll_ctl(ep, EPOLL_CTL_MOD, self->fd, &ev);
+		epoll_wait(ep, out, 4, 0);
+		sigaction(SIGUSR2, &usr2, NULL);
+		rounds++;
+	}
+	it = (struct itimerval){ 0 };
+	setitimer(ITIMER_REAL, &it, NULL);
+	signal(SIGALRM, SIG_DFL);
+	ASSERT_EQ(HANDLER_CLOSES, handler_next) TH_LOG("%d rounds", rounds);
+	for (i = 0; i < HANDLER_CLOSES; i++)
+		EXPECT_EQ(-1, fcntl(handler_fds[i], F_GETFD));
+
+	/* the set still works, for the socket left in it */
+	ASSERT_EQ(0, send_seq(self->peer, self->port, 70, 100));
+	ASSERT_EQ(1, epoll_wait(ep, out, 4, WAIT_MS));
+	EXPECT_EQ(self->fd, out[0].data.fd);
+	expect_seq(_metadata, self->fd, 70, 100);
+	close(ep);
+}
+
 /* SO_RCVTIMEO ends a blocking recv, however long the library spins. */
 TEST_F(udp, rcvtimeo_ends_the_wait)
 {
