@@ -591,7 +591,8 @@ static struct socket *exasock_twin(struct socket *sock)
  * the twin's state at adoption, and the twin is brought up to date from
  * it before the twin acts (exasock_sync_twin).
  */
-static void exasock_copy_sockopts(struct sock *to, const struct sock *from)
+static void exasock_copy_sockopts(struct sock *to, const struct sock *from,
+				  int rcvlowat)
 {
 	const u8 buf_locks = SOCK_SNDBUF_LOCK | SOCK_RCVBUF_LOCK;
 
@@ -606,7 +607,8 @@ static void exasock_copy_sockopts(struct sock *to, const struct sock *from)
 			   (from->sk_userlocks & buf_locks);
 	WRITE_ONCE(to->sk_rcvtimeo, READ_ONCE(from->sk_rcvtimeo));
 	WRITE_ONCE(to->sk_sndtimeo, READ_ONCE(from->sk_sndtimeo));
-	WRITE_ONCE(to->sk_rcvlowat, READ_ONCE(from->sk_rcvlowat));
+	if (READ_ONCE(to->sk_rcvlowat) != rcvlowat)
+		WRITE_ONCE(to->sk_rcvlowat, rcvlowat);
 	to->sk_priority = READ_ONCE(from->sk_priority);
 	to->sk_mark = READ_ONCE(from->sk_mark);
 	sock_valbool_flag(to, SOCK_BROADCAST, sock_flag(from, SOCK_BROADCAST));
@@ -660,10 +662,11 @@ static struct socket *exasock_sync_twin(struct socket *sock)
 	if (!twin)
 		return NULL;
 	tsk = twin->sk;
-	exasock_copy_sockopts(tsk, sock->sk);
-	if (exasock_is_tcp(exasock_sk(sock->sk)) &&
-	    exasock_accelerated(exasock_sk(sock->sk)))
-		exasock_tcp_twin_lowat(tsk);
+	/* an accelerated TCP twin keeps 1: see exasock_tcp_twin_lowat() */
+	exasock_copy_sockopts(tsk, sock->sk,
+			      exasock_is_tcp(exasock_sk(sock->sk)) &&
+			      exasock_accelerated(exasock_sk(sock->sk)) ? 1 :
+			      READ_ONCE(sock->sk->sk_rcvlowat));
 	if (!exasock_is_tcp(exasock_sk(sock->sk)))
 		exasock_udp_twin_tstamp(tsk, sock->sk);
 	ka = sock_flag(sock->sk, SOCK_KEEPOPEN);
@@ -702,7 +705,8 @@ static int exasock_release(struct socket *sock)
 
 	if (twin) {
 		if (exasock_is_tcp(esk)) {
-			exasock_copy_sockopts(twin->sk, sk);	/* SO_LINGER */
+			exasock_copy_sockopts(twin->sk, sk,	/* SO_LINGER */
+					      1);
 			exasock_tcp_release(esk, twin->sk);
 		}
 		exasock_twin_restore(esk, twin->sk);
@@ -856,7 +860,8 @@ static int exasock_recvmsg(struct socket *sock, struct msghdr *msg,
 	if (!twin)
 		return -EBADFD;
 	if (!exasock_accelerated(esk) || (flags & MSG_ERRQUEUE))
-		return twin->ops->recvmsg(twin, msg, len, flags);
+		return twin->ops->recvmsg(twin, msg, len,
+					  flags & ~MSG_EXA_CONTINUE);
 	if (exasock_is_tcp(esk))
 		return exasock_tcp_recvmsg(esk, twin, msg, len, flags);
 
@@ -1066,7 +1071,7 @@ static int exasock_adopt(struct exasock_sock *esk, int fd)
 	write_unlock_bh(&tsk->sk_callback_lock);
 	if (err)
 		goto unlock;
-	exasock_copy_sockopts(sk, tsk);
+	exasock_copy_sockopts(sk, tsk, READ_ONCE(tsk->sk_rcvlowat));
 	sock_valbool_flag(sk, SOCK_KEEPOPEN, sock_flag(tsk, SOCK_KEEPOPEN));
 	WRITE_ONCE(esk->twin_sk, tsk);
 	WRITE_ONCE(esk->twin, twin);
@@ -1094,7 +1099,7 @@ void exasock_attach_twin(struct exasock_sock *esk, struct socket *twin,
 	write_lock_bh(&tsk->sk_callback_lock);
 	exasock_twin_install(esk, tsk, parent);
 	write_unlock_bh(&tsk->sk_callback_lock);
-	exasock_copy_sockopts(&esk->sk, tsk);
+	exasock_copy_sockopts(&esk->sk, tsk, READ_ONCE(tsk->sk_rcvlowat));
 	sock_valbool_flag(&esk->sk, SOCK_KEEPOPEN,
 			  sock_flag(tsk, SOCK_KEEPOPEN));
 	esk->no_accel = parent->no_accel;
@@ -1453,6 +1458,24 @@ static int exasock_listen(struct socket *sock, int backlog)
 
 EXASOCK_DEFINE_ACCEPT(exasock_accept, exasock_tcp_accept)
 
+/*
+ * SO_RCVLOWAT of a TCP socket: capped as tcp_set_rcvlowat() caps it (half
+ * the receive buffer, or half tcp_rmem[2] while TCP sizes it), so that
+ * the window can hold that many bytes. The exasock socket keeps it.
+ */
+static int exasock_set_rcvlowat(struct sock *sk, int val)
+{
+	int cap;
+
+	if (sk->sk_userlocks & SOCK_RCVBUF_LOCK)
+		cap = READ_ONCE(sk->sk_rcvbuf) >> 1;
+	else
+		cap = READ_ONCE(sock_net(sk)->ipv4.sysctl_tcp_rmem[2]) >> 1;
+	WRITE_ONCE(sk->sk_rcvlowat, min(val, cap) ? : 1);
+	sk->sk_data_ready(sk);	/* perhaps readable now */
+	return 0;
+}
+
 /* not const: .family is the module parameter's */
 static struct proto_ops exasock_dgram_ops = {
 	.owner		= THIS_MODULE,
@@ -1490,6 +1513,7 @@ static struct proto_ops exasock_stream_ops = {
 	.sendmsg	= exasock_sendmsg,
 	.recvmsg	= exasock_recvmsg,
 	.mmap		= exasock_mmap,
+	.set_rcvlowat	= exasock_set_rcvlowat,
 };
 
 /* After the RCU grace period (SOCK_RCU_FREE): nothing can see it now. */

@@ -374,12 +374,14 @@ static int exasock_tcp_peek_more(struct exasock_sock *esk, struct sock *tsk,
 int exasock_tcp_recvmsg(struct exasock_sock *esk, struct socket *twin,
 			struct msghdr *msg, size_t len, int flags)
 {
+	bool more = flags & MSG_EXA_CONTINUE;	/* bytes before ours */
 	struct sock *tsk = twin->sk;
 	int target, copied = 0, n, err = 0;
 	bool stuck = false;
 	u64 resets = 0;
 	long timeo;
 
+	flags &= ~MSG_EXA_CONTINUE;
 	if (flags & (MSG_OOB | MSG_ERRQUEUE))
 		return twin->ops->recvmsg(twin, msg, len, flags);
 	if (READ_ONCE(tsk->sk_state) == TCP_LISTEN)
@@ -433,7 +435,7 @@ int exasock_tcp_recvmsg(struct exasock_sock *esk, struct socket *twin,
 				continue;
 			stuck = true;	/* bytes the twin would not give */
 		}
-		if (copied) {
+		if (copied || more) {
 			if (READ_ONCE(tsk->sk_err) ||
 			    READ_ONCE(tsk->sk_state) == TCP_CLOSE ||
 			    (READ_ONCE(tsk->sk_shutdown) & RCV_SHUTDOWN) ||
@@ -469,7 +471,7 @@ int exasock_tcp_recvmsg(struct exasock_sock *esk, struct socket *twin,
 			stuck = false;
 		}
 		if (err) {
-			if (copied)
+			if (copied || more)
 				err = 0;
 			break;
 		}
@@ -505,8 +507,14 @@ __poll_t exasock_tcp_poll(struct exasock_sock *esk, struct sock *tsk,
 	avail = exasock_stream_bytes(&esk->rx) + exasock_tcp_pending(tsk);
 	if (lowat > 1 && !(READ_ONCE(tsk->sk_shutdown) & RCV_SHUTDOWN))
 		mask &= ~(EPOLLIN | EPOLLRDNORM);
-	/* at lowat 1 the twin's answer is right for its own bytes */
-	if (avail >= (u32)lowat &&
+	/* At lowat 1 the twin's answer is right for its own bytes. Short
+	 * of the mark, as tcp_epollin_ready(): readable all the same under
+	 * memory pressure or once the window is nearly shut, since no more
+	 * bytes may come.
+	 */
+	if (avail && (avail >= (u32)lowat || tcp_rmem_pressure(tsk) ||
+		      tcp_receive_window(tcp_sk(tsk)) <=
+		      inet_csk(tsk)->icsk_ack.rcv_mss) &&
 	    (lowat > 1 || !exasock_ring_empty(&esk->rx)))
 		mask |= EPOLLIN | EPOLLRDNORM;
 	return mask;
@@ -524,10 +532,10 @@ int exasock_tcp_inq(struct exasock_sock *esk, struct sock *tsk)
 
 	if (READ_ONCE(tsk->sk_state) == TCP_LISTEN)
 		return -EINVAL;
-	slow = lock_sock_fast(tsk);
-	n = tcp_inq(tsk);
+	slow = lock_sock_fast(tsk);	/* also keeps the ring's producer out */
+	n = exasock_stream_bytes(&esk->rx) + tcp_inq(tsk);
 	unlock_sock_fast(tsk, slow);
-	return exasock_stream_bytes(&esk->rx) + n;
+	return n;
 }
 
 /**

@@ -227,6 +227,25 @@ static void exa_install_map(int fd, uintptr_t ent, int nonblock,
 }
 
 /*
+ * Signal-driven I/O belongs to the open file: its owner (F_SETOWN), its
+ * signal (F_SETSIG) and O_ASYNC go from @fd's file to @s's.
+ */
+static void exa_copy_async(int fd, int s, int fl)
+{
+	struct f_owner_ex own = { 0 };
+	int sig;
+
+	if (!REAL(fcntl)(fd, F_GETOWN_EX, &own) && own.pid)
+		REAL(fcntl)(s, F_SETOWN_EX, &own);
+	if (!(fl & O_ASYNC))
+		return;
+	sig = REAL(fcntl)(fd, F_GETSIG);
+	if (sig > 0)
+		REAL(fcntl)(s, F_SETSIG, sig);
+	REAL(fcntl)(s, F_SETFL, REAL(fcntl)(s, F_GETFL) | O_ASYNC);
+}
+
+/*
  * Put the exasock socket @s in place of @fd's file and, with @map, map
  * its ring; without, leave @fd in state EXA_FD_KERNEL. Return: 0, or -1
  * when @fd keeps its own file.
@@ -243,6 +262,8 @@ static int exa_install(int fd, int s, uintptr_t ent, int map)
 	fdfl = REAL(fcntl)(fd, F_GETFD);
 	if (fl >= 0 && (fl & O_NONBLOCK))
 		REAL(fcntl)(s, F_SETFL, REAL(fcntl)(s, F_GETFL) | O_NONBLOCK);
+	if (fl >= 0)
+		exa_copy_async(fd, s, fl);
 
 	nep = exa_epoll_detach(fd, saved, epfds, EXA_ARRAY_SIZE(saved));
 	if (REAL(dup3)(s, fd, fdfl > 0 && (fdfl & FD_CLOEXEC) ?

@@ -54,10 +54,13 @@ static void exa_later_add(uintptr_t item)
 
 	for (i = 0; i < EXA_LATER_MAX; i++) {
 		free_slot = 0;
+		/* sequentially consistent with exa_lock_take(): either it
+		 * sees the item, or it sees exa_later_any raised after it
+		 */
 		if (__atomic_compare_exchange_n(&exa_later[i], &free_slot,
-						item, 0, __ATOMIC_RELEASE,
+						item, 0, __ATOMIC_SEQ_CST,
 						__ATOMIC_RELAXED)) {
-			__atomic_store_n(&exa_later_any, 1, __ATOMIC_RELEASE);
+			__atomic_store_n(&exa_later_any, 1, __ATOMIC_SEQ_CST);
 			return;
 		}
 	}
@@ -83,9 +86,9 @@ void exa_lock_take(void)
 	pthread_mutex_lock(&exa_lock);
 	if (likely(!__atomic_load_n(&exa_later_any, __ATOMIC_ACQUIRE)))
 		return;
-	__atomic_store_n(&exa_later_any, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&exa_later_any, 0, __ATOMIC_SEQ_CST);
 	for (i = 0; i < EXA_LATER_MAX; i++) {
-		item = __atomic_exchange_n(&exa_later[i], 0, __ATOMIC_ACQUIRE);
+		item = __atomic_exchange_n(&exa_later[i], 0, __ATOMIC_SEQ_CST);
 		if (item & 1)
 			exa_epoll_forget_locked((int)(item >> 1));
 		else if (item)
@@ -269,12 +272,14 @@ int exa_sock_readable(struct exa_sock *s, uint32_t ignore)
 		return 2;
 	r = exa_ring_ready(&s->ring);
 	if (r == 1) {
-		/* SO_RCVLOWAT: readable once that many bytes are in */
+		/* SO_RCVLOWAT: short of the mark, the kernel decides (it
+		 * also counts the twin's bytes, and the window)
+		 */
 		if (s->ring.stream &&
 		    __atomic_load_n(&s->rcvlowat, __ATOMIC_RELAXED) > 1 &&
 		    exa_stream_used(&s->ring) <
 		    (uint32_t)__atomic_load_n(&s->rcvlowat, __ATOMIC_RELAXED))
-			return 0;
+			return 2;
 		return 1;
 	}
 	if (r < 0 || kf)
@@ -562,8 +567,8 @@ unlock:
 	return ep;
 }
 
-/* Under exa_lock; @ep's lock is taken here. */
-static void exa_epoll_recycle_locked(struct exa_epoll *ep)
+/* Under exa_lock, and @ep's lock, which is released here. */
+static void exa_epoll_recycle_both(struct exa_epoll *ep)
 {
 	struct exa_epoll **pp;
 
@@ -573,13 +578,19 @@ static void exa_epoll_recycle_locked(struct exa_epoll *ep)
 			break;
 		}
 	}
-	pthread_mutex_lock(&ep->lock);
 	ep->n = 0;
 	ep->nother = 0;
 	ep->epfd = -1;
 	pthread_mutex_unlock(&ep->lock);
 	ep->next = exa_epoll_free;
 	exa_epoll_free = ep;
+}
+
+/* Under exa_lock. */
+static void exa_epoll_recycle_locked(struct exa_epoll *ep)
+{
+	pthread_mutex_lock(&ep->lock);
+	exa_epoll_recycle_both(ep);
 }
 
 static void exa_epoll_recycle(struct exa_epoll *ep)
@@ -589,14 +600,12 @@ static void exa_epoll_recycle(struct exa_epoll *ep)
 		return;
 	}
 	/* in a handler, the set's own lock may be the one held */
-	if (unlikely(exa_sig_depth) && pthread_mutex_trylock(&ep->lock)) {
+	if (exa_lock_or_try(&ep->lock)) {
 		pthread_mutex_unlock(&exa_lock);
 		exa_later_add((uintptr_t)ep);
 		return;
 	}
-	if (unlikely(exa_sig_depth))
-		pthread_mutex_unlock(&ep->lock);
-	exa_epoll_recycle_locked(ep);
+	exa_epoll_recycle_both(ep);
 	pthread_mutex_unlock(&exa_lock);
 }
 

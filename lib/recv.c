@@ -92,15 +92,15 @@ static ssize_t exa_stream_kernel(int fd, struct msghdr *msg, size_t got,
 	msg->msg_controllen = 0;
 	if (!got)
 		return exa_kernel_recvmsg(fd, msg, flags);
-	/* With bytes in hand an error is not reported now; the kernel
-	 * keeps it for the next call unless it took it in this one, which
-	 * only a second reader racing for the same bytes can make happen.
+	/* With bytes in hand an error or the end of the stream is not
+	 * reported now: MSG_EXA_CONTINUE has the kernel keep it for the
+	 * next call. SO_RCVTIMEO starts again with each piece.
 	 */
 	do {
 		want = exa_msg_tail(msg, got, &tail, iov, EXA_TAIL_IOVS);
 		if (!want)
 			break;
-		r = exa_kernel_recvmsg(fd, &tail, flags);
+		r = exa_kernel_recvmsg(fd, &tail, flags | MSG_EXA_CONTINUE);
 		if (r <= 0)
 			break;
 		got += r;

@@ -27,6 +27,8 @@ struct exa_sigent {
 
 static struct exa_sigent exa_sigs[_NSIG];
 static pthread_mutex_t exa_sig_lock = PTHREAD_MUTEX_INITIALIZER;
+static __thread int exa_sig_lock_mine	/* this thread holds exa_sig_lock */
+	__attribute__((tls_model("initial-exec")));
 
 /* fork(): a lock another thread held is never released in the child */
 void exa_sig_fork_child(void)
@@ -83,9 +85,14 @@ static int exa_sigaction(int sig, const struct sigaction *act,
 		return REAL(sigaction)(sig, act, oact);
 
 	/* sigaction() is async-signal-safe: a handler may call it while
-	 * this thread holds the lock, and then goes on without it.
+	 * the thread it interrupted holds the lock, and then goes on
+	 * without it (another thread's hold it waits for).
 	 */
-	locked = !exa_lock_or_try(&exa_sig_lock);
+	locked = !exa_sig_lock_mine;
+	if (locked) {
+		pthread_mutex_lock(&exa_sig_lock);
+		exa_sig_lock_mine = 1;
+	}
 	saved = exa_sigs[sig];
 	wrap = act && act->sa_handler != SIG_DFL && act->sa_handler != SIG_IGN;
 	if (wrap) {
@@ -111,8 +118,10 @@ static int exa_sigaction(int sig, const struct sigaction *act,
 		*oact = old;
 		exa_sig_unwrap(sig, oact);
 	}
-	if (locked)
+	if (locked) {
+		exa_sig_lock_mine = 0;
 		pthread_mutex_unlock(&exa_sig_lock);
+	}
 	return r;
 }
 

@@ -198,7 +198,8 @@ FIXTURE_SETUP(tcp)
 FIXTURE_TEARDOWN(tcp)
 {
 	close(self->fd);
-	close(self->peer);
+	if (self->peer >= 0)
+		close(self->peer);
 	close(self->lfd);
 }
 
@@ -426,6 +427,40 @@ TEST_F(tcp, tls_ulp_refused)
 	ASSERT_EQ(0, send_stream(self->peer, 0, 100));
 	ASSERT_EQ(100, recv(self->fd, buf, sizeof(buf), MSG_WAITALL));
 	EXPECT_EQ(-1, stream_mismatch(buf, 0, 100));
+}
+
+static void *late_reset(void *arg)
+{
+	struct linger lg = { 1, 0 };
+	int fd = *(int *)arg;
+
+	sleep_ms(200);
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	close(fd);
+	return NULL;
+}
+
+/*
+ * A reset while MSG_WAITALL waits for more: the call returns the bytes it
+ * has, the next one the error (it must not be lost to an end of file).
+ */
+TEST_F(tcp, reset_after_bytes)
+{
+	unsigned char buf[1000];
+	pthread_t th;
+	ssize_t n;
+
+	ASSERT_EQ(0, send_stream(self->peer, 0, 100));
+	ASSERT_EQ(0, wait_inq(self->fd, 100));
+	ASSERT_EQ(0, pthread_create(&th, NULL, late_reset, &self->peer));
+	n = recv(self->fd, buf, sizeof(buf), MSG_WAITALL);
+	pthread_join(th, NULL);
+	self->peer = -1;	/* closed by late_reset() */
+	ASSERT_EQ(100, n) TH_LOG("MSG_WAITALL: %zd: %s", n, strerror(errno));
+	EXPECT_EQ(-1, stream_mismatch(buf, 0, 100));
+	n = recv(self->fd, buf, sizeof(buf), 0);
+	EXPECT_EQ(-1, n) TH_LOG("then %zd", n);
+	EXPECT_EQ(ECONNRESET, errno);
 }
 
 #define MANY_IOVS	1024

@@ -856,6 +856,43 @@ TEST_F(udp, close_in_signal_handler)
 	close(ep);
 }
 
+static volatile sig_atomic_t sigio_seen;
+
+static void on_sigio(int sig)
+{
+	sigio_seen++;
+}
+
+/*
+ * Signal-driven I/O set up before bind (where the socket is converted):
+ * the owner and O_ASYNC carry over, and a datagram raises SIGIO.
+ */
+TEST_F(udp, sigio_survives_conversion)
+{
+	struct sigaction sa = { .sa_handler = on_sigio };
+	struct sockaddr_in sin = mkaddr(LOCAL_ADDR, self->port + 1002);
+	int fd, i;
+
+	ASSERT_EQ(0, sigaction(SIGIO, &sa, NULL));
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, fcntl(fd, F_SETOWN, getpid()));
+	ASSERT_EQ(0, fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_ASYNC |
+			   O_NONBLOCK));
+	ASSERT_EQ(0, bind(fd, (struct sockaddr *)&sin, sizeof(sin)));
+	if (env_int("EXA_EXPECT_ACCEL", 0))
+		ASSERT_EQ(1, raw_accelerated(fd));
+	EXPECT_EQ(getpid(), fcntl(fd, F_GETOWN));
+	EXPECT_NE(0, fcntl(fd, F_GETFL) & O_ASYNC);
+	ASSERT_EQ(0, send_seq(self->peer, self->port + 1002, 80, 100));
+	for (i = 0; i < WAIT_MS / 10 && !sigio_seen; i++)
+		wait_readable(fd, 10);
+	EXPECT_LT(0, sigio_seen);
+	expect_seq(_metadata, fd, 80, 100);
+	close(fd);
+	signal(SIGIO, SIG_DFL);
+}
+
 /* SO_RCVTIMEO ends a blocking recv, however long the library spins. */
 TEST_F(udp, rcvtimeo_ends_the_wait)
 {

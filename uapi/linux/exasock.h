@@ -125,6 +125,12 @@ struct exasock_sockopt {
  */
 #define MSG_EXA_WARM			0x800000	/* unused by Linux */
 
+/* recvmsg() flag on a TCP socket: the call goes on from bytes the library
+ * already read from the ring, so an error or the end of the stream is
+ * left for the next call, as tcp_recvmsg() leaves it once it has copied.
+ */
+#define MSG_EXA_CONTINUE		0x200000	/* unused by Linux */
+
 /*
  * Frames the program sends itself
  * -------------------------------
