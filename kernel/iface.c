@@ -56,8 +56,9 @@ bool exasock_net_has_iface(struct net *net)
  * exasock_iface_attach - start accelerating sockets on @dev
  *
  * Return: 0, -ENODEV for a device being unregistered, -EEXIST when
- * attached already, -EOPNOTSUPP for a device that is not Ethernet, -EBUSY when another rx_handler (bridge, bond,
- * macvlan...) owns it, -ENOMEM. Under RTNL.
+ * attached already, -EOPNOTSUPP for a device that is not Ethernet,
+ * -EBUSY when another rx_handler (bridge, bond, macvlan...) owns it,
+ * -ENOMEM. Under RTNL.
  */
 int exasock_iface_attach(struct net_device *dev,
 			 struct netlink_ext_ack *extack)
