@@ -25,15 +25,7 @@ attach_a || tap_fail "attach exa0"
 
 tap_run "tcp_recv_test, Linux's own TCP" \
 	in_a env EXA_PEER_NETNS="$NS_B" "$RECV_TEST"
-for spin in default 0 -1; do
-	if [[ $spin = default ]]; then
-		envs=(-u EXASOCK_SPIN_USEC)
-	else
-		envs=(EXASOCK_SPIN_USEC="$spin")
-	fi
-	tap_run "tcp_recv_test, EXASOCK_SPIN_USEC=$spin" \
-		in_a env "${envs[@]}" EXA_PEER_NETNS="$NS_B" EXA_EXPECT_ACCEL=1 \
-		"$EXA" "$RECV_TEST"
-done
+tap_run_spins tcp_recv_test EXA_PEER_NETNS="$NS_B" EXA_EXPECT_ACCEL=1 \
+	"$EXA" "$RECV_TEST"
 check "kernel log clean" kernel_log_clean
 tap_finish

@@ -40,31 +40,10 @@
 #include <linux/sockios.h>
 
 #include "kselftest_harness.h"
+#include "peer_util.h"
 
 #define PEER_ADDR	"10.77.0.2"	/* EXA_PEER_ADDR overrides it */
 #define BASE_PORT	7600
-
-static struct sockaddr_in mkaddr(const char *ip, int port)
-{
-	struct sockaddr_in sin = {
-		.sin_family = AF_INET,
-		.sin_port = htons(port),
-	};
-
-	inet_pton(AF_INET, ip, &sin.sin_addr);
-	return sin;
-}
-
-static int raw_accelerated(int fd)
-{
-	socklen_t len = sizeof(int);
-	int val = 0;
-
-	if (syscall(SYS_getsockopt, fd, SOL_EXASOCK, SO_EXA_ACCELERATED,
-		    &val, &len) < 0)
-		return 0;
-	return val;
-}
 
 static int64_t now_ms(void)
 {
@@ -118,49 +97,6 @@ static long stream_mismatch(const unsigned char *buf, size_t off, size_t len)
 	return -1;
 }
 
-/*
- * A TCP listener in namespace @ns (a name under /run/netns, NULL for the
- * current one) on @ip:@port, opted out of acceleration. Returns the fd
- * or -errno.
- */
-static int peer_listener(const char *ns, const char *ip, int port)
-{
-	struct sockaddr_in sin = mkaddr(ip, port);
-	int self_ns = -1, ns_fd = -1, fd, one = 1, err = 0;
-	char path[256];
-
-	if (ns && *ns) {
-		snprintf(path, sizeof(path), "/run/netns/%s", ns);
-		self_ns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-		ns_fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (self_ns < 0 || ns_fd < 0 || setns(ns_fd, CLONE_NEWNET))
-			return -errno;
-	}
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		err = -errno;
-	if (fd >= 0) {
-		/* ENOPROTOOPT without libexasock: nothing to opt out of */
-		setsockopt(fd, SOL_EXASOCK, SO_EXA_NO_ACCEL, &one, sizeof(one));
-		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-		if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) ||
-		    listen(fd, 4))
-			err = -errno;
-	}
-	if (self_ns >= 0) {
-		if (setns(self_ns, CLONE_NEWNET) && !err)
-			err = -errno;
-		close(self_ns);
-		close(ns_fd);
-	}
-	if (err) {
-		if (fd >= 0)
-			close(fd);
-		return err;
-	}
-	return fd;
-}
-
 FIXTURE(tcp) {
 	int fd;			/* accelerated, blocking */
 	int peer;		/* plain, in namespace B */
@@ -170,7 +106,6 @@ FIXTURE(tcp) {
 FIXTURE_SETUP(tcp)
 {
 	const char *ns = getenv("EXA_PEER_NETNS");
-	const char *expect = getenv("EXA_EXPECT_ACCEL");
 	const char *addr = getenv("EXA_PEER_ADDR");
 	int port = BASE_PORT + getpid() % 1000;
 	struct sockaddr_in to;
@@ -179,7 +114,7 @@ FIXTURE_SETUP(tcp)
 	if (!addr || !*addr)
 		addr = PEER_ADDR;
 	to = mkaddr(addr, port);
-	self->lfd = peer_listener(ns, addr, port);
+	self->lfd = peer_open(ns, SOCK_STREAM, addr, port);
 	ASSERT_LE(0, self->lfd) TH_LOG("listener in %s: %s",
 				       ns ? ns : "this netns",
 				       strerror(-self->lfd));
@@ -187,7 +122,7 @@ FIXTURE_SETUP(tcp)
 	ASSERT_LE(0, self->fd);
 	ASSERT_EQ(0, connect(self->fd, (struct sockaddr *)&to, sizeof(to)))
 		TH_LOG("connect: %s", strerror(errno));
-	if (expect && atoi(expect))
+	if (env_int("EXA_EXPECT_ACCEL", 0))
 		ASSERT_EQ(1, raw_accelerated(self->fd))
 			TH_LOG("fd %d was not accelerated", self->fd);
 	self->peer = accept(self->lfd, NULL, NULL);
@@ -413,12 +348,11 @@ TEST_F(tcp, oob_byte_then_stream)
  */
 TEST_F(tcp, tls_ulp_refused)
 {
-	const char *expect = getenv("EXA_EXPECT_ACCEL");
 	unsigned char buf[100];
 	int rc;
 
 	rc = setsockopt(self->fd, SOL_TCP, TCP_ULP, "tls", 3);
-	if (expect && atoi(expect)) {
+	if (env_int("EXA_EXPECT_ACCEL", 0)) {
 		ASSERT_EQ(-1, rc);
 		EXPECT_EQ(EOPNOTSUPP, errno);
 	}

@@ -198,3 +198,21 @@ kernel_log_clean() {
 	printf '%s\n' "$bad" | sed 's/^/# dmesg: /'
 	return 1
 }
+
+# tap_run_spins NAME ENV=VAL... CMD...: run in A, under env, once for each
+# way the library may wait: spinning its default time, not at all, and
+# without limit; one TAP line each, "NAME, EXASOCK_SPIN_USEC=...".
+tap_run_spins() {
+	local name=$1 spin envs
+
+	shift
+	for spin in default 0 -1; do
+		if [[ $spin = default ]]; then
+			envs=(-u EXASOCK_SPIN_USEC)
+		else
+			envs=(EXASOCK_SPIN_USEC="$spin")
+		fi
+		tap_run "$name, EXASOCK_SPIN_USEC=$spin" \
+			in_a env "${envs[@]}" "$@"
+	done
+}

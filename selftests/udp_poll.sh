@@ -22,15 +22,7 @@ tap_plan 4
 setup_pair
 attach_a || tap_fail "attach exa0"
 
-for spin in default 0 -1; do
-	if [[ $spin = default ]]; then
-		envs=(-u EXASOCK_SPIN_USEC)
-	else
-		envs=(EXASOCK_SPIN_USEC="$spin")
-	fi
-	tap_run "udp_poll_test, EXASOCK_SPIN_USEC=$spin" \
-		in_a env "${envs[@]}" EXA_PEER_NETNS="$NS_B" EXA_EXPECT_ACCEL=1 \
-		"$EXA" "$POLL_TEST"
-done
+tap_run_spins udp_poll_test EXA_PEER_NETNS="$NS_B" EXA_EXPECT_ACCEL=1 \
+	"$EXA" "$POLL_TEST"
 check "kernel log clean" kernel_log_clean
 tap_finish

@@ -40,79 +40,17 @@
 
 #include "kselftest_harness.h"
 #include "payload.h"
+#include "peer_util.h"
 
 #define LOCAL_ADDR	"10.77.0.1"
 #define PEER_ADDR	"10.77.0.2"
 #define BASE_PORT	7100
 #define WAIT_MS		3000	/* for a datagram to cross the veth pair */
 
-static int env_int(const char *name, int def)
-{
-	const char *s = getenv(name);
-
-	return s && *s ? atoi(s) : def;
-}
-
-static struct sockaddr_in mkaddr(const char *ip, int port)
-{
-	struct sockaddr_in sin = {
-		.sin_family = AF_INET,
-		.sin_port = htons(port),
-	};
-
-	inet_pton(AF_INET, ip, &sin.sin_addr);
-	return sin;
-}
-
-static int raw_accelerated(int fd)
-{
-	socklen_t len = sizeof(int);
-	int val = 0;
-
-	if (syscall(SYS_getsockopt, fd, SOL_EXASOCK, SO_EXA_ACCELERATED,
-		    &val, &len) < 0)
-		return 0;
-	return val;
-}
-
-/*
- * Open a UDP socket in network namespace @ns (a name under /run/netns,
- * NULL for the current one), bound to @ip:@port, opted out of
- * acceleration. Returns the fd or -errno.
- */
+/* A plain UDP socket in namespace @ns on @ip:@port; the fd or -errno. */
 static int peer_socket(const char *ns, const char *ip, int port)
 {
-	struct sockaddr_in sin = mkaddr(ip, port);
-	int self_ns = -1, ns_fd = -1, fd, one = 1, err = 0;
-	char path[256];
-
-	if (ns && *ns) {
-		snprintf(path, sizeof(path), "/run/netns/%s", ns);
-		self_ns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-		ns_fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (self_ns < 0 || ns_fd < 0 || setns(ns_fd, CLONE_NEWNET))
-			return -errno;
-	}
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		err = -errno;
-	/* Accepted by libexasock on AF_INET sockets; ENOPROTOOPT without. */
-	if (fd >= 0)
-		setsockopt(fd, SOL_EXASOCK, SO_EXA_NO_ACCEL, &one, sizeof(one));
-	if (fd >= 0 && bind(fd, (struct sockaddr *)&sin, sizeof(sin)))
-		err = -errno;
-	if (self_ns >= 0) {
-		if (setns(self_ns, CLONE_NEWNET) && !err)
-			err = -errno;
-		close(self_ns);
-		close(ns_fd);
-	}
-	if (err) {
-		if (fd >= 0)
-			close(fd);
-		return err;
-	}
-	return fd;
+	return peer_open(ns, SOCK_DGRAM, ip, port);
 }
 
 static int send_seq(int fd, int port, uint32_t seq, size_t len)
