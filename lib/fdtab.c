@@ -435,7 +435,36 @@ void exa_fd_set(int fd, uintptr_t ent)
 	exa_ent_release(fd, old);
 }
 
-/* The descriptor is going away (close) or being replaced (dup2). */
+/*
+ * close(@fd) is about to run. Until it has, the descriptor is the
+ * kernel's alone (EXA_FD_NATIVE): a thread racing the close must not
+ * classify it and map a ring that the close would leave behind, on a
+ * number the next open() may take. Return: the state set, for
+ * exa_fd_closed().
+ */
+uintptr_t exa_fd_closing(int fd)
+{
+	uintptr_t *slot = exa_fd_slot(fd);
+	uintptr_t old;
+
+	if (!slot)
+		return 0;
+	old = __atomic_load_n(slot, __ATOMIC_RELAXED);
+	if (exa_ent_precious(old) && exa_borrowed_vm())
+		return 0;
+	old = __atomic_exchange_n(slot, EXA_FD_NATIVE, __ATOMIC_ACQ_REL);
+	exa_ent_release(fd, old);
+	return EXA_FD_NATIVE;
+}
+
+/* ... and has run: unknown again, unless the number was taken since. */
+void exa_fd_closed(int fd, uintptr_t set)
+{
+	if (set)
+		exa_fd_cas_state(fd, set, EXA_FD_UNKNOWN);
+}
+
+/* The descriptor is gone (close_range, closefrom). */
 void exa_fd_forget(int fd)
 {
 	uintptr_t *slot = exa_fd_slot(fd);

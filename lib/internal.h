@@ -361,6 +361,8 @@ void exa_fdtab_init(void);
 uintptr_t *exa_fd_slot_alloc(int fd);
 uintptr_t exa_fd_class(int fd);
 void exa_fd_set(int fd, uintptr_t ent);
+uintptr_t exa_fd_closing(int fd);
+void exa_fd_closed(int fd, uintptr_t set);
 void exa_fd_forget(int fd);
 void exa_fd_forget_range(unsigned int lo, unsigned int hi);
 void exa_fd_dup(int oldfd, int newfd);

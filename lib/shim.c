@@ -1059,10 +1059,12 @@ EXA_EXPORT int epoll_pwait2(int epfd, struct epoll_event *events,
 
 EXA_EXPORT int close(int fd)
 {
+	uintptr_t set;
 	int r;
 
-	exa_fd_forget(fd);
+	set = exa_fd_closing(fd);
 	r = REAL(close)(fd);
+	exa_fd_closed(fd, set);
 	EXA_TRACE(r, "%s(%d)", __func__, fd);
 	return r;
 }
