@@ -182,7 +182,6 @@ struct exasock_sock *exasock_udp_lookup(struct net *net, __be32 saddr,
 					__be16 sport, __be32 daddr,
 					__be16 dport, int ifindex);
 struct exasock_sock *exasock_twin_owner(struct sock *tsk);
-bool exasock_tcp_twin_accelerated(struct sock *tsk);
 
 /*
  * Does netfilter watch IPv4 at @hook in @net? The TCP short paths leave

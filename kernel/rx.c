@@ -527,7 +527,7 @@ static bool exasock_tcp_rx(struct exasock_iface *ifc, struct sk_buff **pskb,
 					ntohs(th->dest), skb->skb_iif, 0);
 	if (!tsk)
 		return false;
-	if (!sk_fullsock(tsk) || !exasock_tcp_twin_accelerated(tsk) ||
+	if (!sk_fullsock(tsk) || !exasock_twin_owner(tsk) ||
 	    !exasock_tcp_plain_sock(net, tsk, skb, iph) ||
 	    skb_sk_is_prefetched(skb))
 		goto pass;

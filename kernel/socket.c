@@ -417,15 +417,6 @@ struct exasock_sock *exasock_twin_owner(struct sock *tsk)
 	return esk && exasock_accelerated(esk) ? esk : NULL;
 }
 
-/**
- * exasock_tcp_twin_accelerated - is @tsk the twin of an accelerated
- * exasock TCP socket? Under RCU.
- */
-bool exasock_tcp_twin_accelerated(struct sock *tsk)
-{
-	return exasock_twin_owner(tsk);
-}
-
 /*
  * Under the twin's sk_callback_lock. A TCP connection accepted from a
  * listening twin was cloned from it with our callbacks (but, thanks to

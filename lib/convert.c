@@ -154,17 +154,18 @@ void exa_query_rcv_opts(int fd, struct exa_sock *s)
 {
 	struct timeval tv = { 0 };
 	socklen_t len = sizeof(tv);
+	struct timespec ts = { 0 };
 	int saved = errno, lowat;
-	int64_t ns = 0;
 
 	lowat = exa_getsockopt_int(fd, SOL_SOCKET, SO_RCVLOWAT);
 	__atomic_store_n(&s->rcvlowat, lowat > 1 ? lowat : 1,
 			 __ATOMIC_RELAXED);
 	if (!REAL(getsockopt)(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, &len) &&
-	    len == sizeof(tv) && tv.tv_sec >= 0 && tv.tv_usec >= 0)
-		ns = tv.tv_sec >= INT64_MAX / 4000000000LL ? INT64_MAX / 4 :
-		     tv.tv_sec * 1000000000LL + tv.tv_usec * 1000LL;
-	__atomic_store_n(&s->rcvtimeo_ns, ns, __ATOMIC_RELAXED);
+	    len == sizeof(tv) && tv.tv_sec >= 0 && tv.tv_usec >= 0) {
+		ts.tv_sec = tv.tv_sec;
+		ts.tv_nsec = tv.tv_usec * 1000L;
+	}
+	__atomic_store_n(&s->rcvtimeo_ns, exa_ts_ns(&ts), __ATOMIC_RELAXED);
 	errno = saved;
 }
 

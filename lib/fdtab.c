@@ -260,7 +260,7 @@ unmap_ring:
 int exa_sock_readable(struct exa_sock *s, uint32_t ignore)
 {
 	uint32_t kf = exa_ring_kflags(&s->ring) & EXA_RING_KFLAGS_ANY & ~ignore;
-	int r;
+	int r, lowat;
 
 	/* A pending error is the kernel's to report (POLLERR), data or not;
 	 * so is anything a stream's flags say: its end (POLLRDHUP, POLLHUP
@@ -275,10 +275,9 @@ int exa_sock_readable(struct exa_sock *s, uint32_t ignore)
 		/* SO_RCVLOWAT: short of the mark, the kernel decides (it
 		 * also counts the twin's bytes, and the window)
 		 */
-		if (s->ring.stream &&
-		    __atomic_load_n(&s->rcvlowat, __ATOMIC_RELAXED) > 1 &&
-		    exa_stream_used(&s->ring) <
-		    (uint32_t)__atomic_load_n(&s->rcvlowat, __ATOMIC_RELAXED))
+		lowat = __atomic_load_n(&s->rcvlowat, __ATOMIC_RELAXED);
+		if (s->ring.stream && lowat > 1 &&
+		    exa_stream_used(&s->ring) < (uint32_t)lowat)
 			return 2;
 		return 1;
 	}

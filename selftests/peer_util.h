@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Helpers of the kselftest-harness tests (udp_poll_test, tcp_recv_test):
+ * Helpers of the selftest programs (the harness tests udp_poll_test and
+ * tcp_recv_test; raw_accelerated() also for the tools, by sock_util.h):
  * addresses, whether a socket is accelerated, and a plain peer socket
  * opened in the other network namespace.
  */

@@ -19,6 +19,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <linux/exasock.h>
+#include "peer_util.h"	/* raw_accelerated() */
 
 /* "ADDR:PORT" ("*" or nothing for INADDR_ANY) into @sin; 0 or -1. */
 static inline int parse_addr(const char *s, struct sockaddr_in *sin)
@@ -63,18 +64,6 @@ static inline unsigned int local_port(int fd)
 	memset(&sin, 0, sizeof(sin));
 	getsockname(fd, (struct sockaddr *)&sin, &len);
 	return ntohs(sin.sin_port);
-}
-
-/* 1 accelerated, 0 native; asked with a raw system call. */
-static inline int is_accelerated(int fd)
-{
-	socklen_t len = sizeof(int);
-	int val = 0;
-
-	if (syscall(SYS_getsockopt, fd, SOL_EXASOCK, SO_EXA_ACCELERATED,
-		    &val, &len) < 0)
-		return 0;
-	return !!val;
 }
 
 /*

@@ -164,7 +164,7 @@ static int domain_of(int fd)
 
 static int check_accel(int fd)
 {
-	int a = is_accelerated(fd);
+	int a = raw_accelerated(fd);
 
 	if (opt.expect_accel >= 0 && a != opt.expect_accel) {
 		printf("accel error fd %d is %s\n", fd,
@@ -253,7 +253,7 @@ static void do_info(struct conn *c)
 		printf("getpeername error %s\n", ename(errno));
 	printf("info local=%s peer=%s domain=%d accelerated=%d state=%s\n",
 	       fmt_addr(&l), fmt_addr(&p), domain_of(c->fd),
-	       is_accelerated(c->fd), tcp_state(c->fd));
+	       raw_accelerated(c->fd), tcp_state(c->fd));
 }
 
 static ssize_t send_chunk(struct conn *c, size_t len)

@@ -79,7 +79,7 @@ static struct {
 
 static int check_accel(int fd)
 {
-	int a = is_accelerated(fd);
+	int a = raw_accelerated(fd);
 
 	if (opt.expect_accel >= 0 && a != opt.expect_accel) {
 		fprintf(stderr, "udp_tool %s: fd %d is %s, expected %s\n",
