@@ -27,7 +27,7 @@ struct exa_sigent {
 
 static struct exa_sigent exa_sigs[_NSIG];
 static pthread_mutex_t exa_sig_lock = PTHREAD_MUTEX_INITIALIZER;
-static __thread int exa_sig_lock_mine	/* this thread holds exa_sig_lock */
+static __thread int exa_sig_lock_mine	/* taking, holding or dropping it */
 	__attribute__((tls_model("initial-exec")));
 
 /* fork(): a lock another thread held is never released in the child */
@@ -85,13 +85,16 @@ static int exa_sigaction(int sig, const struct sigaction *act,
 		return REAL(sigaction)(sig, act, oact);
 
 	/* sigaction() is async-signal-safe: a handler may call it while
-	 * the thread it interrupted holds the lock, and then goes on
-	 * without it (another thread's hold it waits for).
+	 * the thread it interrupted is taking, holding or dropping the
+	 * lock, and then goes on without it (another thread's hold it
+	 * waits for). The mark is up before the lock is asked for and down
+	 * only after it is given back, so no such moment is missed.
 	 */
 	locked = !exa_sig_lock_mine;
 	if (locked) {
-		pthread_mutex_lock(&exa_sig_lock);
 		exa_sig_lock_mine = 1;
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);
+		pthread_mutex_lock(&exa_sig_lock);
 	}
 	saved = exa_sigs[sig];
 	wrap = act && act->sa_handler != SIG_DFL && act->sa_handler != SIG_IGN;
@@ -119,8 +122,9 @@ static int exa_sigaction(int sig, const struct sigaction *act,
 		exa_sig_unwrap(sig, oact);
 	}
 	if (locked) {
-		exa_sig_lock_mine = 0;
 		pthread_mutex_unlock(&exa_sig_lock);
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);
+		exa_sig_lock_mine = 0;
 	}
 	return r;
 }
