@@ -74,7 +74,7 @@ int exasock_ring_alloc(struct exasock_ring *ring, u32 size);
 void exasock_ring_free(struct exasock_ring *ring);
 int exasock_ring_put(struct exasock_ring *ring,
 		     const struct exasock_rx_entry *hdr,
-		     const struct sk_buff *skb, int offset);
+		     const struct sk_buff *skb, int offset, u64 *resets);
 int exasock_ring_read(struct exasock_ring *ring, struct msghdr *msg,
 		      size_t len, int flags, struct exasock_rx_entry *hdr,
 		      u64 *resets);

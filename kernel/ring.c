@@ -66,13 +66,15 @@ void exasock_ring_free(struct exasock_ring *ring)
  * @hdr: the record header to write (len is the payload length)
  * @skb: holds the payload at @offset
  *
+ * @resets: incremented when a consumer index the process broke had to be
+ *	put back to the producer's (what was queued is lost to it)
+ *
  * Return: 0, or -ENOBUFS when there is no room (the caller counts the
- * drop), or -EFAULT when the consumer index is nonsense.
- * Softirq context; takes producer_lock.
+ * drop). Softirq context; takes producer_lock.
  */
 int exasock_ring_put(struct exasock_ring *ring,
 		     const struct exasock_rx_entry *hdr,
-		     const struct sk_buff *skb, int offset)
+		     const struct sk_buff *skb, int offset, u64 *resets)
 {
 	u32 rec = exasock_rec_len(hdr->len);
 	u32 prod, cons, used, pos, tail, need;
@@ -87,8 +89,13 @@ int exasock_ring_put(struct exasock_ring *ring,
 	cons = READ_ONCE(ring->user->consumer);
 	used = prod - cons;
 	if (used > ring->size) {
-		err = -EFAULT;
-		goto unlock;
+		/* the ring heals now, not at the process's next recvmsg() */
+		if (cmpxchg(&ring->user->consumer, cons, prod) != cons) {
+			err = -ENOBUFS;	/* a consumer is still writing it */
+			goto unlock;
+		}
+		(*resets)++;
+		used = 0;
 	}
 
 	pos = prod & ring->mask;
@@ -224,6 +231,7 @@ int exasock_ring_read(struct exasock_ring *ring, struct msghdr *msg,
 		 * copied); if someone else did, undo and retry.
 		 */
 		if (flags & MSG_PEEK) {
+			smp_rmb();	/* the copy before the check */
 			if (READ_ONCE(ring->user->consumer) == cons)
 				break;
 		} else if (cmpxchg(&ring->user->consumer, cons,

@@ -167,13 +167,17 @@ static int exasock_rx_deliver(struct exasock_sock *esk,
 {
 	struct net *net = sock_net(&esk->sk);
 	struct sock *tsk = READ_ONCE(esk->twin_sk);
+	u64 resets = 0;
 	int err;
 
 	err = tsk ? security_sock_rcv_skb(tsk, ctx->skb) : 0;
 	if (err)
 		return exasock_rx_drop(ctx, net, tsk, err);
 	err = exasock_ring_put(&esk->rx, &ctx->hdr, ctx->skb,
-			       sizeof(struct iphdr) + sizeof(struct udphdr));
+			       sizeof(struct iphdr) + sizeof(struct udphdr),
+			       &resets);
+	if (unlikely(resets))
+		exasock_sock_stat_add(esk, EXASOCK_STAT_RX_RING_RESET, resets);
 	if (err) {
 		/* As __udp_queue_rcv_skb() counts a full receive buffer. */
 		__UDP_INC_STATS(net, UDP_MIB_RCVBUFERRORS, 0);

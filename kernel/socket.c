@@ -582,20 +582,38 @@ static struct socket *exasock_twin(struct socket *sock)
  * the twin's state at adoption, and the twin is brought up to date from
  * it before the twin acts (exasock_sync_twin).
  */
+#define EXASOCK_BUF_LOCKS	(SOCK_SNDBUF_LOCK | SOCK_RCVBUF_LOCK)
+
+/*
+ * sk_reuse, sk_reuseport and sk_userlocks are bitfields sharing their
+ * bytes with fields the twin's own bind() writes under its lock, so they
+ * are only ever written with @to locked (or not yet visible to anyone).
+ */
+static bool exasock_sock_bits_differ(const struct sock *to,
+				     const struct sock *from)
+{
+	return to->sk_reuse != from->sk_reuse ||
+	       to->sk_reuseport != from->sk_reuseport ||
+	       ((to->sk_userlocks ^ from->sk_userlocks) & EXASOCK_BUF_LOCKS);
+}
+
+static void exasock_copy_sock_bits(struct sock *to, const struct sock *from)
+{
+	to->sk_reuse = from->sk_reuse;
+	to->sk_reuseport = from->sk_reuseport;
+	to->sk_userlocks = (to->sk_userlocks & ~EXASOCK_BUF_LOCKS) |
+			   (from->sk_userlocks & EXASOCK_BUF_LOCKS);
+}
+
+/* The rest: whole words and atomic flag bits, safe to write unlocked. */
 static void exasock_copy_sockopts(struct sock *to, const struct sock *from,
 				  int rcvlowat)
 {
-	const u8 buf_locks = SOCK_SNDBUF_LOCK | SOCK_RCVBUF_LOCK;
-
-	to->sk_reuse = from->sk_reuse;
-	to->sk_reuseport = from->sk_reuseport;
 	/* Sizes only once set: TCP tunes its own buffers until then. */
 	if (from->sk_userlocks & SOCK_RCVBUF_LOCK)
 		WRITE_ONCE(to->sk_rcvbuf, READ_ONCE(from->sk_rcvbuf));
 	if (from->sk_userlocks & SOCK_SNDBUF_LOCK)
 		WRITE_ONCE(to->sk_sndbuf, READ_ONCE(from->sk_sndbuf));
-	to->sk_userlocks = (to->sk_userlocks & ~buf_locks) |
-			   (from->sk_userlocks & buf_locks);
 	WRITE_ONCE(to->sk_rcvtimeo, READ_ONCE(from->sk_rcvtimeo));
 	WRITE_ONCE(to->sk_sndtimeo, READ_ONCE(from->sk_sndtimeo));
 	if (READ_ONCE(to->sk_rcvlowat) != rcvlowat)
@@ -653,6 +671,11 @@ static struct socket *exasock_sync_twin(struct socket *sock)
 	if (!twin)
 		return NULL;
 	tsk = twin->sk;
+	if (exasock_sock_bits_differ(tsk, sock->sk)) {
+		lock_sock(tsk);
+		exasock_copy_sock_bits(tsk, sock->sk);
+		release_sock(tsk);
+	}
 	/* an accelerated TCP twin keeps 1: see exasock_tcp_twin_lowat() */
 	exasock_copy_sockopts(tsk, sock->sk,
 			      exasock_is_tcp(exasock_sk(sock->sk)) &&
@@ -1062,6 +1085,7 @@ static int exasock_adopt(struct exasock_sock *esk, int fd)
 	write_unlock_bh(&tsk->sk_callback_lock);
 	if (err)
 		goto unlock;
+	exasock_copy_sock_bits(sk, tsk);	/* sk is locked */
 	exasock_copy_sockopts(sk, tsk, READ_ONCE(tsk->sk_rcvlowat));
 	sock_valbool_flag(sk, SOCK_KEEPOPEN, sock_flag(tsk, SOCK_KEEPOPEN));
 	WRITE_ONCE(esk->twin_sk, tsk);
@@ -1090,6 +1114,7 @@ void exasock_attach_twin(struct exasock_sock *esk, struct socket *twin,
 	write_lock_bh(&tsk->sk_callback_lock);
 	exasock_twin_install(esk, tsk, parent);
 	write_unlock_bh(&tsk->sk_callback_lock);
+	exasock_copy_sock_bits(&esk->sk, tsk);	/* esk not yet visible */
 	exasock_copy_sockopts(&esk->sk, tsk, READ_ONCE(tsk->sk_rcvlowat));
 	sock_valbool_flag(&esk->sk, SOCK_KEEPOPEN,
 			  sock_flag(tsk, SOCK_KEEPOPEN));

@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -458,6 +459,52 @@ TEST_F(udp, peek_and_trunc)
 	EXPECT_EQ(14, payload_check(buf, n));
 	EXPECT_EQ(-1, recv(self->fd, buf, sizeof(buf), 0));
 	EXPECT_EQ(EAGAIN, errno);
+}
+
+/*
+ * A process that scribbles over its consumer index loses what was queued,
+ * not the datagrams after it: the kernel puts the index back when it
+ * next writes the ring, and counts a reset.
+ */
+TEST_F(udp, broken_consumer_index_heals)
+{
+	struct exasock_mmap_info mi;
+	struct exasock_sock_info info;
+	socklen_t len = sizeof(mi);
+	volatile uint32_t *prod, *cons;
+	uint32_t before;
+	void *ring, *user;
+	int i;
+
+	if (!raw_accelerated(self->fd))
+		SKIP(return, "the kernel's own UDP has no ring");
+	ASSERT_EQ(0, syscall(SYS_getsockopt, self->fd, SOL_EXASOCK,
+			     SO_EXA_MMAP_INFO, &mi, &len));
+	ring = mmap(NULL, mi.rx_ring_len, PROT_READ, MAP_SHARED, self->fd,
+		    EXASOCK_MMAP_RX_RING);
+	ASSERT_NE(MAP_FAILED, ring);
+	user = mmap(NULL, mi.rx_user_len, PROT_READ | PROT_WRITE, MAP_SHARED,
+		    self->fd, EXASOCK_MMAP_RX_USER);
+	ASSERT_NE(MAP_FAILED, user);
+	prod = (volatile uint32_t *)((char *)ring + mi.rx_producer);
+	cons = (volatile uint32_t *)((char *)user + mi.rx_consumer);
+
+	before = *prod;
+	*cons = before + mi.rx_size * 2 + 64;	/* more queued than fits */
+	ASSERT_EQ(0, send_seq(self->peer, self->port, 15, 200));
+	for (i = 0; i < WAIT_MS && *prod == before; i++)
+		usleep(1000);
+	ASSERT_NE(before, *prod) TH_LOG("the datagram never reached the ring");
+	EXPECT_EQ(before, *cons);
+	expect_seq(_metadata, self->fd, 15, 200);
+
+	len = sizeof(info);
+	ASSERT_EQ(0, syscall(SYS_getsockopt, self->fd, SOL_EXASOCK,
+			     SO_EXA_INFO, &info, &len));
+	EXPECT_EQ(1, info.stats[EXASOCK_STAT_RX_RING_RESET]);
+	EXPECT_EQ(0, info.stats[EXASOCK_STAT_RX_RING_FULL]);
+	munmap(ring, mi.rx_ring_len);
+	munmap(user, mi.rx_user_len);
 }
 
 TEST_F(udp, two_sockets_and_pipes_in_one_epoll)
