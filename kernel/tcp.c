@@ -38,14 +38,29 @@
 
 static atomic_t exasock_tcp_conns = ATOMIC_INIT(0);
 
-/* Bytes the twin holds that are not in the ring yet (after the urgent
- * byte is dealt with, see exasock_tcp_skip_urg()).
+/* Is the twin's next byte the urgent mark? Reads stop there (SIOCATMARK). */
+static bool exasock_tcp_at_mark(const struct sock *tsk)
+{
+	const struct tcp_sock *tp = tcp_sk(tsk);
+
+	return READ_ONCE(tp->urg_data) &&
+	       READ_ONCE(tp->urg_seq) == READ_ONCE(tp->copied_seq);
+}
+
+/* Bytes the twin holds that are not in the ring yet. The urgent byte is
+ * not one of them unless SO_OOBINLINE makes it data: a read steps over it
+ * (exasock_tcp_skip_urg()), and with nothing after it there is nothing
+ * to read, as tcp_poll() says.
  */
 static u32 exasock_tcp_pending(const struct sock *tsk)
 {
 	const struct tcp_sock *tp = tcp_sk(tsk);
+	u32 n = READ_ONCE(tp->rcv_nxt) - READ_ONCE(tp->copied_seq);
 
-	return READ_ONCE(tp->rcv_nxt) - READ_ONCE(tp->copied_seq);
+	if (unlikely(n && exasock_tcp_at_mark(tsk)) &&
+	    !sock_flag(tsk, SOCK_URGINLINE))
+		n--;
+	return n;
 }
 
 /*
@@ -98,22 +113,25 @@ static int exasock_tcp_actor(read_descriptor_t *desc, struct sk_buff *skb,
 }
 
 /*
- * Urgent data (MSG_OOB) stops tcp_read_sock() at the urgent byte. As
- * tcp_recvmsg() does, step over it unless SO_OOBINLINE asked for it in
- * line (then it is ordinary data), and forget it once it is behind us.
+ * Urgent data (MSG_OOB) stops tcp_read_sock() at the urgent byte, and a
+ * read stops there too, as in tcp_recvmsg(), so that the bytes before and
+ * after the mark never come in one read and SIOCATMARK can tell the
+ * reader where it is. Only a reader at the mark (@step, with the ring
+ * empty) goes past it: it steps over the byte, unless SO_OOBINLINE asked
+ * for it in line (then it is ordinary data), whether or not recv(MSG_OOB)
+ * read it already (TCP_URG_READ). Once the mark is behind, it is
+ * forgotten.
  */
-static void exasock_tcp_skip_urg(struct sock *tsk)
+static void exasock_tcp_skip_urg(struct sock *tsk, bool step)
 {
 	struct tcp_sock *tp = tcp_sk(tsk);
 
 	if (likely(!tp->urg_data))
 		return;
-	/* At the urgent byte, and it has come (else there is nothing to
-	 * step over yet): whether or not recv(MSG_OOB) read it already
-	 * (TCP_URG_READ), it stops tcp_read_sock() until it is behind us.
-	 */
-	if (tp->urg_seq == tp->copied_seq &&
-	    before(tp->copied_seq, tp->rcv_nxt)) {
+	if (tp->urg_seq == tp->copied_seq) {
+		/* nothing to step over until the byte has come */
+		if (!step || !before(tp->copied_seq, tp->rcv_nxt))
+			return;
 		if (!sock_flag(tsk, SOCK_URGINLINE)) {
 			WRITE_ONCE(tp->copied_seq, tp->copied_seq + 1);
 			return;
@@ -141,7 +159,7 @@ void exasock_tcp_fill(struct exasock_sock *esk, struct sock *tsk)
 		return;
 	if (tsk->sk_state == TCP_LISTEN)
 		goto flags;	/* a new connection: runs without its lock */
-	exasock_tcp_skip_urg(tsk);
+	exasock_tcp_skip_urg(tsk, false);
 	desc.count = exasock_stream_room(&esk->rx, &resets);
 	if (desc.count && exasock_tcp_pending(tsk)) {
 		n = tcp_read_sock(tsk, &desc, exasock_tcp_actor);
@@ -149,7 +167,7 @@ void exasock_tcp_fill(struct exasock_sock *esk, struct sock *tsk)
 			exasock_sock_stat_add(esk, EXASOCK_STAT_RX_BYTES, n);
 			exasock_sock_stat_add(esk, EXASOCK_STAT_RX_PACKETS, 1);
 		}
-		exasock_tcp_skip_urg(tsk);
+		exasock_tcp_skip_urg(tsk, false);
 	}
 	if (resets)
 		exasock_sock_stat_add(esk, EXASOCK_STAT_RX_RING_RESET, resets);
@@ -225,13 +243,16 @@ static int exasock_tcp_read_direct(struct exasock_sock *esk,
 
 	lock_sock(tsk);
 	if (flags & MSG_PEEK) {
+		/* a peek at the mark looks past it, as tcp_recvmsg()'s */
+		if (exasock_ring_empty(&esk->rx))
+			exasock_tcp_skip_urg(tsk, true);
 		exasock_tcp_fill(esk, tsk);
 	} else if (exasock_ring_empty(&esk->rx)) {
-		exasock_tcp_skip_urg(tsk);
+		exasock_tcp_skip_urg(tsk, true);
 		n = tcp_read_sock(tsk, &desc, flags & MSG_TRUNC ?
 				  exasock_tcp_discard_actor :
 				  exasock_tcp_user_actor);
-		exasock_tcp_skip_urg(tsk);
+		exasock_tcp_skip_urg(tsk, false);
 		exasock_tcp_sync_flags(esk, tsk);
 	}
 	release_sock(tsk);
@@ -420,7 +441,11 @@ int exasock_tcp_recvmsg(struct exasock_sock *esk, struct socket *twin,
 			continue;
 		}
 
-		/* The ring is empty: the twin's bytes come next. */
+		/* The ring is empty: the twin's bytes come next, unless the
+		 * urgent mark is in between.
+		 */
+		if ((copied || more) && exasock_tcp_at_mark(tsk))
+			break;
 		if (exasock_tcp_pending(tsk)) {
 			n = exasock_tcp_read_direct(esk, tsk, msg,
 						    len - copied, flags);

@@ -342,6 +342,83 @@ TEST_F(tcp, oob_byte_then_stream)
 	EXPECT_EQ(0, memcmp(buf, "gh", 2));
 }
 
+/* SIOCATMARK, as an int. */
+static int at_mark(int fd)
+{
+	int mark = -1;
+
+	return ioctl(fd, SIOCATMARK, &mark) ? -1 : mark;
+}
+
+/*
+ * A read stops at the urgent mark, even with MSG_WAITALL, so the bytes
+ * before and after it never come in one read, and SIOCATMARK says when
+ * the reader is there; out of line, the urgent byte alone is nothing to
+ * read. Then the same with SO_OOBINLINE, where it is the next byte.
+ */
+TEST_F(tcp, reads_stop_at_the_urgent_mark)
+{
+	struct pollfd pri = { .fd = self->fd, .events = POLLPRI };
+	struct pollfd in = { .fd = self->fd, .events = POLLIN };
+	struct timeval tv = { 5, 0 };
+	unsigned char buf[16];
+	int one = 1, inq = -1;
+	char c = 0;
+	ssize_t n;
+
+	ASSERT_EQ(0, setsockopt(self->fd, SOL_SOCKET, SO_RCVTIMEO, &tv,
+				sizeof(tv)));
+	ASSERT_EQ(2, send(self->peer, "ab", 2, 0));
+	ASSERT_EQ(1, send(self->peer, "!", 1, MSG_OOB));
+	ASSERT_EQ(2, send(self->peer, "cd", 2, 0));
+	ASSERT_EQ(1, poll(&pri, 1, 5000));
+	sleep_ms(100);		/* "cd" too, for the read to stop short of */
+	n = recv(self->fd, buf, sizeof(buf), MSG_WAITALL);
+	ASSERT_EQ(2, n) TH_LOG("up to the mark: %zd: %s", n, strerror(errno));
+	EXPECT_EQ(0, memcmp(buf, "ab", 2));
+	EXPECT_EQ(1, at_mark(self->fd));
+	ASSERT_EQ(0, ioctl(self->fd, SIOCINQ, &inq));
+	EXPECT_EQ(0, inq);	/* counted up to the mark */
+	/* past the mark without reading the byte: it is not in the stream */
+	n = recv(self->fd, buf, sizeof(buf), 0);
+	ASSERT_EQ(2, n) TH_LOG("after the mark: %zd: %s", n, strerror(errno));
+	EXPECT_EQ(0, memcmp(buf, "cd", 2));
+	EXPECT_EQ(0, at_mark(self->fd));
+	EXPECT_EQ(-1, recv(self->fd, &c, 1, MSG_OOB | MSG_DONTWAIT));
+	EXPECT_EQ(EINVAL, errno);
+
+	/* only the urgent byte: nothing to read, before and after MSG_OOB */
+	ASSERT_EQ(1, send(self->peer, "*", 1, MSG_OOB));
+	ASSERT_EQ(1, poll(&pri, 1, 5000));
+	sleep_ms(50);
+	EXPECT_EQ(0, poll(&in, 1, 0));
+	EXPECT_EQ(1, at_mark(self->fd));
+	ASSERT_EQ(1, recv(self->fd, &c, 1, MSG_OOB));
+	EXPECT_EQ('*', c);
+	EXPECT_EQ(0, poll(&in, 1, 0));
+	ASSERT_EQ(2, send(self->peer, "ij", 2, 0));
+	n = recv(self->fd, buf, sizeof(buf), MSG_WAITALL);
+	EXPECT_EQ(2, n);
+	EXPECT_EQ(0, memcmp(buf, "ij", 2));
+
+	/* in line, the byte is data, and a read still stops before it */
+	ASSERT_EQ(0, setsockopt(self->fd, SOL_SOCKET, SO_OOBINLINE, &one,
+				sizeof(one)));
+	ASSERT_EQ(2, send(self->peer, "ef", 2, 0));
+	ASSERT_EQ(1, send(self->peer, "?", 1, MSG_OOB));
+	ASSERT_EQ(2, send(self->peer, "gh", 2, 0));
+	ASSERT_EQ(1, poll(&pri, 1, 5000));
+	sleep_ms(100);
+	n = recv(self->fd, buf, sizeof(buf), 0);
+	ASSERT_EQ(2, n) TH_LOG("up to the mark: %zd: %s", n, strerror(errno));
+	EXPECT_EQ(0, memcmp(buf, "ef", 2));
+	EXPECT_EQ(1, at_mark(self->fd));
+	n = recv(self->fd, buf, 3, MSG_WAITALL);
+	ASSERT_EQ(3, n) TH_LOG("from the mark: %zd: %s", n, strerror(errno));
+	EXPECT_EQ(0, memcmp(buf, "?gh", 3));
+	EXPECT_EQ(0, at_mark(self->fd));
+}
+
 /*
  * Kernel TLS would take the receive queue the ring is filled from: an
  * accelerated connection refuses the upper layer protocol, and goes on.
