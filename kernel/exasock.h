@@ -154,6 +154,18 @@ static inline struct exasock_sock *exasock_sk(const struct sock *sk)
 	return (struct exasock_sock *)sk;
 }
 
+/*
+ * Does @sk ask for a receive control message only the kernel's own
+ * receive path can build (sock_recv_cmsgs(): SO_RXQ_OVFL, SO_RCVMARK,
+ * SO_TIMESTAMPING reports)?
+ */
+static inline bool exasock_sock_cmsgs(const struct sock *sk)
+{
+	return sock_flag(sk, SOCK_RXQ_OVFL) || sock_flag(sk, SOCK_RCVMARK) ||
+	       (READ_ONCE(sk->sk_tsflags) &
+		(SOF_TIMESTAMPING_SOFTWARE | SOF_TIMESTAMPING_RAW_HARDWARE));
+}
+
 /* The ring exists once this is true. */
 static inline bool exasock_accelerated(const struct exasock_sock *esk)
 {

@@ -97,17 +97,26 @@ static bool exasock_sk_xfrm_in(const struct sock *tsk)
 }
 
 /*
- * A UDP twin whose datagrams the kernel must filter: a socket BPF filter
- * (it expects the data at the UDP header, which a frame in the rx_handler
- * is not), a cgroup ingress or recvmsg4 program, an IPsec policy of its
- * own; or one that asks for IP control messages a ring record cannot
- * carry (TTL, TOS, IP options, the original destination...: IP_PKTINFO
- * it can).
+ * A UDP socket whose datagrams the kernel must filter: a socket BPF
+ * filter on the twin (it expects the data at the UDP header, which a
+ * frame in the rx_handler is not), a cgroup ingress or recvmsg4 program,
+ * an IPsec policy of its own; or one that asks for control messages a
+ * ring record cannot carry: IP ones (TTL, TOS, IP options, the original
+ * destination...: IP_PKTINFO it can), SO_TIMESTAMPING's, SO_RXQ_OVFL's
+ * drop count, SO_RCVMARK's mark. The SOL_SOCKET ones are set on the
+ * exasock socket and reach the twin at its next sync, so both are asked.
  */
-static bool exasock_udp_sock_plain(struct sock *tsk)
+static bool exasock_udp_sock_plain(struct exasock_sock *esk)
 {
+	struct sock *tsk = READ_ONCE(esk->twin_sk);
+	struct sock *sk = &esk->sk;
+
+	if (!tsk)
+		return false;
 	if (rcu_access_pointer(tsk->sk_filter) ||
 	    (exasock_inet_cmsg_flags(tsk) & ~IP_CMSG_PKTINFO))
+		return false;
+	if (unlikely(exasock_sock_cmsgs(sk) || exasock_sock_cmsgs(tsk)))
 		return false;
 #ifdef CONFIG_CGROUP_BPF
 	if (cgroup_bpf_enabled(CGROUP_INET_INGRESS) &&
@@ -200,14 +209,12 @@ static int exasock_rx_mc_members(struct net *net, const struct iphdr *iph,
 				 const struct udphdr *uh, int ifindex,
 				 struct exasock_sock **members)
 {
-	struct sock *tsk;
 	int n, i;
 
 	n = exasock_udp_mc_members(net, iph, uh, ifindex, members,
 				   EXASOCK_MC_MEMBERS_MAX);
 	for (i = 0; i < n; i++) {
-		tsk = READ_ONCE(members[i]->twin_sk);
-		if (!tsk || !exasock_udp_sock_plain(tsk))
+		if (!exasock_udp_sock_plain(members[i]))
 			return 0;
 	}
 	return max(n, 0);
@@ -286,7 +293,7 @@ static bool exasock_udp_rx(struct exasock_iface *ifc, struct sk_buff *skb,
 		if (!READ_ONCE(esk->laddr) &&
 		    !__ip_dev_find(net, iph->daddr, false))
 			return false;
-		if (!exasock_udp_sock_plain(READ_ONCE(esk->twin_sk)))
+		if (!exasock_udp_sock_plain(esk))
 			return false;
 	} else {
 		/* Every member takes it from its ring, or none does. */

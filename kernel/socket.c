@@ -623,6 +623,8 @@ static void exasock_copy_sockopts(struct sock *to, const struct sock *from,
 	sock_valbool_flag(to, SOCK_BROADCAST, sock_flag(from, SOCK_BROADCAST));
 	sock_valbool_flag(to, SOCK_URGINLINE, sock_flag(from, SOCK_URGINLINE));
 	sock_valbool_flag(to, SOCK_LINGER, sock_flag(from, SOCK_LINGER));
+	sock_valbool_flag(to, SOCK_RXQ_OVFL, sock_flag(from, SOCK_RXQ_OVFL));
+	sock_valbool_flag(to, SOCK_RCVMARK, sock_flag(from, SOCK_RCVMARK));
 	WRITE_ONCE(to->sk_lingertime, READ_ONCE(from->sk_lingertime));
 	if (to->sk_bound_dev_if != READ_ONCE(from->sk_bound_dev_if)) {
 		WRITE_ONCE(to->sk_bound_dev_if, from->sk_bound_dev_if);
@@ -658,6 +660,47 @@ static void exasock_udp_twin_tstamp(struct sock *tsk, const struct sock *sk)
 }
 
 /*
+ * SO_TIMESTAMPING, set the way sock_set_timestamping() sets it (which a
+ * module cannot call), on the twin: it sends, so it records transmit
+ * timestamps and counts SOF_TIMESTAMPING_OPT_ID keys, and its error queue
+ * reports them (MSG_ERRQUEUE goes to it). Refused by the twin (OPT_ID on
+ * a TCP socket not yet connected, as Linux refuses it), it is tried again
+ * at the next sync.
+ */
+static void exasock_twin_timestamping(struct socket *twin,
+				      const struct sock *sk)
+{
+	struct so_timestamping ts = {
+		.flags = READ_ONCE(sk->sk_tsflags),
+		.bind_phc = READ_ONCE(sk->sk_bind_phc),
+	};
+	struct sock *tsk = twin->sk;
+
+	if (likely(ts.flags == READ_ONCE(tsk->sk_tsflags)) &&
+	    (!(ts.flags & SOF_TIMESTAMPING_BIND_PHC) ||
+	     ts.bind_phc == READ_ONCE(tsk->sk_bind_phc)))
+		return;
+	sock_setsockopt(twin, SOL_SOCKET, sock_flag(sk, SOCK_TSTAMP_NEW) ?
+			SO_TIMESTAMPING_NEW : SO_TIMESTAMPING_OLD,
+			KERNEL_SOCKPTR(&ts), sizeof(ts));
+}
+
+/*
+ * At adoption, the timestamp options set before it (on the socket that
+ * is now the twin). Only the flags that say what to report: the twin,
+ * which receives, keeps the ones that switched timestamping on.
+ */
+static void exasock_adopt_timestamps(struct sock *sk, const struct sock *tsk)
+{
+	sock_valbool_flag(sk, SOCK_RCVTSTAMP, sock_flag(tsk, SOCK_RCVTSTAMP));
+	sock_valbool_flag(sk, SOCK_RCVTSTAMPNS,
+			  sock_flag(tsk, SOCK_RCVTSTAMPNS));
+	sock_valbool_flag(sk, SOCK_TSTAMP_NEW, sock_flag(tsk, SOCK_TSTAMP_NEW));
+	WRITE_ONCE(sk->sk_bind_phc, READ_ONCE(tsk->sk_bind_phc));
+	WRITE_ONCE(sk->sk_tsflags, READ_ONCE(tsk->sk_tsflags));
+}
+
+/*
  * Before the twin binds, connects, sends or closes, and when the library
  * says a SOL_SOCKET option changed. Keepalive needs its timer armed, so
  * it goes through the protocol.
@@ -681,6 +724,7 @@ static struct socket *exasock_sync_twin(struct socket *sock)
 			      exasock_is_tcp(exasock_sk(sock->sk)) &&
 			      exasock_accelerated(exasock_sk(sock->sk)) ? 1 :
 			      READ_ONCE(sock->sk->sk_rcvlowat));
+	exasock_twin_timestamping(twin, sock->sk);
 	if (!exasock_is_tcp(exasock_sk(sock->sk)))
 		exasock_udp_twin_tstamp(tsk, sock->sk);
 	ka = sock_flag(sock->sk, SOCK_KEEPOPEN);
@@ -1087,6 +1131,7 @@ static int exasock_adopt(struct exasock_sock *esk, int fd)
 		goto unlock;
 	exasock_copy_sock_bits(sk, tsk);	/* sk is locked */
 	exasock_copy_sockopts(sk, tsk, READ_ONCE(tsk->sk_rcvlowat));
+	exasock_adopt_timestamps(sk, tsk);
 	sock_valbool_flag(sk, SOCK_KEEPOPEN, sock_flag(tsk, SOCK_KEEPOPEN));
 	WRITE_ONCE(esk->twin_sk, tsk);
 	WRITE_ONCE(esk->twin, twin);
@@ -1116,6 +1161,7 @@ void exasock_attach_twin(struct exasock_sock *esk, struct socket *twin,
 	write_unlock_bh(&tsk->sk_callback_lock);
 	exasock_copy_sock_bits(&esk->sk, tsk);	/* esk not yet visible */
 	exasock_copy_sockopts(&esk->sk, tsk, READ_ONCE(tsk->sk_rcvlowat));
+	exasock_adopt_timestamps(&esk->sk, tsk);
 	sock_valbool_flag(&esk->sk, SOCK_KEEPOPEN,
 			  sock_flag(tsk, SOCK_KEEPOPEN));
 	esk->no_accel = parent->no_accel;

@@ -312,15 +312,19 @@ bool exasock_tx_filtered(struct sock *tsk)
 /*
  * What the twin's udp_sendmsg() must do itself: append to a datagram
  * being corked (UDP_CORK, or an earlier MSG_MORE), cut the payload into
- * segments (UDP_SEGMENT), or run the cgroup's sendmsg4 program, which may
- * rewrite the destination (socket-based load balancing does).
+ * segments (UDP_SEGMENT), record transmit timestamps (SO_TIMESTAMPING,
+ * reported on the twin's error queue), or run the cgroup's sendmsg4
+ * program, which may rewrite the destination (socket-based load
+ * balancing does).
  */
-static bool exasock_udp_twin_only(struct sock *tsk)
+static bool exasock_udp_twin_only(const struct sock *sk, struct sock *tsk)
 {
 	const struct udp_sock *up = udp_sk(tsk);
 
 	if (udp_test_bit(CORK, tsk) || READ_ONCE(up->pending) ||
 	    READ_ONCE(up->gso_size))
+		return true;
+	if (READ_ONCE(sk->sk_tsflags) & SOF_TIMESTAMPING_TX_RECORD_MASK)
 		return true;
 #ifdef CONFIG_CGROUP_BPF
 	if (cgroup_bpf_enabled(CGROUP_UDP4_SENDMSG) &&
@@ -347,7 +351,7 @@ int exasock_udp_sendmsg(struct exasock_sock *esk, struct msghdr *msg,
 	int err;
 
 	if (msg->msg_controllen || (msg->msg_flags & ~EXASOCK_TX_FLAGS) ||
-	    exasock_udp_twin_only(esk->twin->sk) ||
+	    exasock_udp_twin_only(sk, esk->twin->sk) ||
 	    exasock_tx_filtered(esk->twin->sk))
 		return -ENOTSUPP;
 	err = exasock_tx_dest(esk, msg, &daddr, &dport);

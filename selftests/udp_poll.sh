@@ -5,7 +5,8 @@
 # non-blocking and blocking receives, connected and unconnected sockets:
 # udp_poll_test (kselftest harness) under the launcher, with the library
 # spinning its default time, not at all, and without limit (timeouts must
-# still be honoured).
+# still be honoured). It runs first without exasock, to check its
+# expectations against Linux.
 #
 #   netns A                               netns B
 #   exa0 10.77.0.1 (attached)  <-veth->  exa1 10.77.0.2
@@ -18,10 +19,12 @@ set -uo pipefail
 require_exasock
 POLL_TEST=$TOP/selftests/build/udp_poll_test
 [[ -x $POLL_TEST ]] || tap_skip_all "$POLL_TEST not built"
-tap_plan 4
+tap_plan 5
 setup_pair
 attach_a || tap_fail "attach exa0"
 
+tap_run "udp_poll_test, Linux's own UDP" \
+	in_a env EXA_PEER_NETNS="$NS_B" "$POLL_TEST"
 tap_run_spins udp_poll_test EXA_PEER_NETNS="$NS_B" EXA_EXPECT_ACCEL=1 \
 	"$EXA" "$POLL_TEST"
 check "kernel log clean" kernel_log_clean

@@ -3,8 +3,10 @@
  * Readiness of accelerated UDP sockets mixed with pipes: poll, select and
  * epoll (level and edge triggered), non-blocking receive, blocking waits
  * woken by a datagram, connected and unconnected sockets, SO_RCVTIMEO,
- * the signal mask of ppoll, pselect and epoll_pwait, and sends corked
- * (MSG_MORE, UDP_CORK) or segmented (UDP_SEGMENT).
+ * the signal mask of ppoll, pselect and epoll_pwait, control messages
+ * (also SO_TIMESTAMPING, SO_RXQ_OVFL, SO_RCVMARK and transmit timestamps,
+ * and timestamp options set before bind), a broken consumer index, and
+ * sends corked (MSG_MORE, UDP_CORK) or segmented (UDP_SEGMENT).
  *
  * Run under the launcher in namespace A. The sending peer is a plain
  * socket opened in namespace B (EXA_PEER_NETNS, a name under /run/netns)
@@ -37,7 +39,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <linux/errqueue.h>
 #include <linux/exasock.h>
+#include <linux/net_tstamp.h>
 
 #include "kselftest_harness.h"
 #include "payload.h"
@@ -689,6 +693,145 @@ TEST_F(udp, control_messages)
 /* A socket in this namespace on @port (0.0.0.0 with @wild), sharing it
  * by @opt; @native opts it out of acceleration first.
  */
+/* Receive one datagram of @len with a control buffer of @clen. */
+static ssize_t recv_cmsgs(int fd, int raw, int flags, char *buf, size_t len,
+			  char *cbuf, size_t clen, struct msghdr *msg)
+{
+	static struct iovec iov;
+
+	iov.iov_base = buf;
+	iov.iov_len = len;
+	memset(msg, 0, sizeof(*msg));
+	msg->msg_iov = &iov;
+	msg->msg_iovlen = 1;
+	msg->msg_control = cbuf;
+	msg->msg_controllen = clen;
+	return raw ? syscall(SYS_recvmsg, fd, msg, flags) :
+		     recvmsg(fd, msg, flags);
+}
+
+/*
+ * Timestamp options set before bind() (so on the socket before the
+ * library converts it) are still the socket's afterwards, for
+ * getsockopt() and for the datagrams, whoever reads them.
+ */
+TEST_F(udp, timestamps_set_before_bind)
+{
+	struct sockaddr_in sin = mkaddr(LOCAL_ADDR, self->port + 1600);
+	char buf[2048], cbuf[256];
+	struct timespec ts, now;
+	int fd, one = 1, val = 0, raw;
+	socklen_t len = sizeof(val);
+	struct msghdr msg;
+	void *p;
+
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one,
+				sizeof(one)));
+	ASSERT_EQ(0, bind(fd, (struct sockaddr *)&sin, sizeof(sin)));
+	if (env_int("EXA_EXPECT_ACCEL", 0))
+		ASSERT_EQ(1, raw_accelerated(fd));
+	ASSERT_EQ(0, syscall(SYS_getsockopt, fd, SOL_SOCKET, SO_TIMESTAMPNS,
+			     &val, &len));
+	EXPECT_EQ(1, val);
+	for (raw = 0; raw < 2; raw++) {
+		ASSERT_EQ(0, send_seq(self->peer, self->port + 1600, 60 + raw,
+				      300));
+		ASSERT_EQ(1, wait_readable(fd, WAIT_MS));
+		ASSERT_EQ(300, recv_cmsgs(fd, raw, 0, buf, sizeof(buf), cbuf,
+					  sizeof(cbuf), &msg));
+		EXPECT_EQ(60 + raw, payload_check(buf, 300));
+		p = find_cmsg(&msg, SOL_SOCKET, SO_TIMESTAMPNS);
+		ASSERT_NE(NULL, p) TH_LOG("no SO_TIMESTAMPNS (%s)",
+					  raw ? "raw" : "lib");
+		memcpy(&ts, p, sizeof(ts));
+		clock_gettime(CLOCK_REALTIME, &now);
+		EXPECT_GT(60, labs(now.tv_sec - ts.tv_sec));
+	}
+	close(fd);
+}
+
+/*
+ * The control messages only the kernel's receive path builds: a software
+ * receive timestamp by SO_TIMESTAMPING, the mark by SO_RCVMARK, the drop
+ * count by SO_RXQ_OVFL; and transmit timestamps on the error queue.
+ */
+TEST_F(udp, timestamping_drops_and_marks)
+{
+	int tsflags = SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE |
+		      SOF_TIMESTAMPING_TX_SOFTWARE | SOF_TIMESTAMPING_TX_SCHED;
+	struct sockaddr_in to = mkaddr(PEER_ADDR, self->peer_port);
+	struct pollfd perr = { .fd = self->fd, .events = 0 };
+	int one = 1, small = 2048, raw, i, got = 0, tx = 0;
+	struct scm_timestamping sts;
+	struct sock_extended_err *ee;
+	char buf[2048], cbuf[512];
+	struct timespec now;
+	struct msghdr msg;
+	uint32_t drops;
+	void *p;
+
+	ASSERT_EQ(0, setsockopt(self->fd, SOL_SOCKET, SO_TIMESTAMPING,
+				&tsflags, sizeof(tsflags)));
+	ASSERT_EQ(0, setsockopt(self->fd, SOL_SOCKET, SO_RCVMARK, &one,
+				sizeof(one)));
+	ASSERT_EQ(0, setsockopt(self->fd, SOL_SOCKET, SO_RXQ_OVFL, &one,
+				sizeof(one)));
+	for (raw = 0; raw < 2; raw++) {
+		ASSERT_EQ(0, send_seq(self->peer, self->port, 70 + raw, 300));
+		ASSERT_EQ(1, wait_readable(self->fd, WAIT_MS));
+		ASSERT_EQ(300, recv_cmsgs(self->fd, raw, 0, buf, sizeof(buf),
+					  cbuf, sizeof(cbuf), &msg));
+		EXPECT_EQ(70 + raw, payload_check(buf, 300));
+		p = find_cmsg(&msg, SOL_SOCKET, SCM_TIMESTAMPING);
+		ASSERT_NE(NULL, p) TH_LOG("no SCM_TIMESTAMPING (%s)",
+					  raw ? "raw" : "lib");
+		memcpy(&sts, p, sizeof(sts));
+		clock_gettime(CLOCK_REALTIME, &now);
+		EXPECT_GT(60, labs(now.tv_sec - sts.ts[0].tv_sec));
+		p = find_cmsg(&msg, SOL_SOCKET, SO_MARK);
+		ASSERT_NE(NULL, p) TH_LOG("no SO_MARK (%s)",
+					  raw ? "raw" : "lib");
+		EXPECT_EQ(0, *(uint32_t *)p);
+	}
+
+	/* overflow a small buffer; the next datagram carries the count */
+	ASSERT_EQ(0, setsockopt(self->fd, SOL_SOCKET, SO_RCVBUF, &small,
+				sizeof(small)));
+	for (i = 0; i < 40; i++)
+		ASSERT_EQ(0, send_seq(self->peer, self->port, 100 + i, 1000));
+	usleep(100 * 1000);
+	while (recv(self->fd, buf, sizeof(buf), MSG_DONTWAIT) > 0)
+		got++;
+	EXPECT_GT(40, got);
+	ASSERT_EQ(0, send_seq(self->peer, self->port, 200, 300));
+	ASSERT_EQ(1, wait_readable(self->fd, WAIT_MS));
+	ASSERT_EQ(300, recv_cmsgs(self->fd, 0, 0, buf, sizeof(buf), cbuf,
+				  sizeof(cbuf), &msg));
+	p = find_cmsg(&msg, SOL_SOCKET, SO_RXQ_OVFL);
+	ASSERT_NE(NULL, p) TH_LOG("no SO_RXQ_OVFL after %d of 40 read", got);
+	memcpy(&drops, p, sizeof(drops));
+	EXPECT_EQ(40 - got, drops);
+
+	/* a send's timestamps come back on the error queue */
+	ASSERT_EQ(3, sendto(self->fd, "txt", 3, 0, (struct sockaddr *)&to,
+			    sizeof(to)));
+	EXPECT_EQ(3, peer_recv(self->peer, buf, sizeof(buf)));
+	for (i = 0; i < 2; i++) {
+		if (poll(&perr, 1, WAIT_MS) != 1 || !(perr.revents & POLLERR))
+			break;
+		if (recv_cmsgs(self->fd, 0, MSG_ERRQUEUE, buf, sizeof(buf),
+			       cbuf, sizeof(cbuf), &msg) < 0)
+			break;
+		ee = find_cmsg(&msg, SOL_IP, IP_RECVERR);
+		if (find_cmsg(&msg, SOL_SOCKET, SCM_TIMESTAMPING) && ee &&
+		    ee->ee_origin == SO_EE_ORIGIN_TIMESTAMPING)
+			tx++;
+	}
+	EXPECT_EQ(2, tx) TH_LOG("transmit timestamps (sched, software)");
+}
+
 static int shared_socket(int port, int wild, int opt, int native)
 {
 	struct sockaddr_in sin = mkaddr(wild ? "0.0.0.0" : LOCAL_ADDR, port);
