@@ -259,6 +259,8 @@ void exasock_tcp_data_ready(struct exasock_sock *esk, struct sock *tsk);
 int exasock_tcp_recvmsg(struct exasock_sock *esk, struct socket *twin,
 			struct msghdr *msg, size_t len, int flags);
 void exasock_tcp_twin_lowat(struct sock *tsk);
+bool exasock_tcp_wants_cmsgs(const struct exasock_sock *esk,
+			     const struct sock *tsk);
 __poll_t exasock_tcp_poll(struct exasock_sock *esk, struct sock *tsk,
 			  __poll_t mask);
 int exasock_tcp_inq(struct exasock_sock *esk, struct sock *tsk);

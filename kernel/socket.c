@@ -633,12 +633,13 @@ static void exasock_copy_sockopts(struct sock *to, const struct sock *from,
 }
 
 /*
- * SO_TIMESTAMP(NS) for the datagrams a UDP twin receives itself (the ones
- * the ring does not take). The first time, the kernel's receive
+ * SO_TIMESTAMP(NS) for what the twin reads itself (a UDP twin the
+ * datagrams the ring does not take, a TCP twin everything when the socket
+ * asks for timestamps: exasock_tcp_wants_cmsgs()). The first time, the kernel's receive
  * timestamps are switched on for the twin, as sock_enable_timestamp()
  * does, so that its destructor's net_disable_timestamp() is balanced.
  */
-static void exasock_udp_twin_tstamp(struct sock *tsk, const struct sock *sk)
+static void exasock_twin_tstamp(struct sock *tsk, const struct sock *sk)
 {
 	bool on = sock_flag(sk, SOCK_RCVTSTAMP);
 
@@ -707,6 +708,7 @@ static void exasock_adopt_timestamps(struct sock *sk, const struct sock *tsk)
  */
 static struct socket *exasock_sync_twin(struct socket *sock)
 {
+	struct exasock_sock *esk = exasock_sk(sock->sk);
 	struct socket *twin = exasock_twin(sock);
 	struct sock *tsk;
 	bool ka;
@@ -719,14 +721,15 @@ static struct socket *exasock_sync_twin(struct socket *sock)
 		exasock_copy_sock_bits(tsk, sock->sk);
 		release_sock(tsk);
 	}
-	/* an accelerated TCP twin keeps 1: see exasock_tcp_twin_lowat() */
+	/* an accelerated TCP twin keeps 1 (see exasock_tcp_twin_lowat())
+	 * unless it does the reading
+	 */
 	exasock_copy_sockopts(tsk, sock->sk,
-			      exasock_is_tcp(exasock_sk(sock->sk)) &&
-			      exasock_accelerated(exasock_sk(sock->sk)) ? 1 :
+			      exasock_is_tcp(esk) && exasock_accelerated(esk) &&
+			      !exasock_tcp_wants_cmsgs(esk, tsk) ? 1 :
 			      READ_ONCE(sock->sk->sk_rcvlowat));
 	exasock_twin_timestamping(twin, sock->sk);
-	if (!exasock_is_tcp(exasock_sk(sock->sk)))
-		exasock_udp_twin_tstamp(tsk, sock->sk);
+	exasock_twin_tstamp(tsk, sock->sk);
 	ka = sock_flag(sock->sk, SOCK_KEEPOPEN);
 	if (exasock_is_tcp(exasock_sk(sock->sk)) &&
 	    ka != sock_flag(tsk, SOCK_KEEPOPEN)) {
@@ -1351,6 +1354,9 @@ static int exasock_setsockopt(struct socket *sock, int level, int optname,
 	    exasock_accelerated(esk))
 		return -EOPNOTSUPP;
 	err = twin->ops->setsockopt(twin, level, optname, optval, optlen);
+	/* TCP_INQ has the twin read (exasock_tcp_wants_cmsgs()) */
+	if (!err && level == SOL_TCP && optname == TCP_INQ)
+		exasock_sync_twin(sock);
 	/* A group joined on an attached interface accelerates the socket. */
 	if (!err && level == SOL_IP && exasock_is_mc_join(optname))
 		exasock_update(esk);

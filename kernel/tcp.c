@@ -175,6 +175,23 @@ flags:
 	exasock_tcp_sync_flags(esk, tsk);
 }
 
+/**
+ * exasock_tcp_wants_cmsgs - does the socket ask for the control messages
+ * tcp_recvmsg() builds: receive timestamps (SO_TIMESTAMP(NS), the
+ * reports of SO_TIMESTAMPING; set on @esk) or TCP_INQ (set on the twin)?
+ *
+ * Such a socket reads through the twin's own tcp_recvmsg(): the ring is
+ * not filled (a byte stream in a ring keeps no timestamps), and the twin
+ * keeps the socket's SO_RCVLOWAT.
+ */
+bool exasock_tcp_wants_cmsgs(const struct exasock_sock *esk,
+			     const struct sock *tsk)
+{
+	return unlikely(exasock_sock_cmsgs(&esk->sk) ||
+			sock_flag(&esk->sk, SOCK_RCVTSTAMP) ||
+			tcp_sk(tsk)->recvmsg_inq);
+}
+
 /*
  * More bytes than this waiting in the twin is a bulk transfer: the reader
  * copies them straight from the twin (one copy, on its own CPU) rather
@@ -192,7 +209,7 @@ void exasock_tcp_data_ready(struct exasock_sock *esk, struct sock *tsk)
 {
 	if (!exasock_accelerated(esk))
 		return;
-	if (tsk->sk_state != TCP_LISTEN &&
+	if (tsk->sk_state != TCP_LISTEN && !exasock_tcp_wants_cmsgs(esk, tsk) &&
 	    (atomic_read(&esk->sleepers) ||
 	     (READ_ONCE(esk->rx.user->waiting) &&
 	      exasock_tcp_pending(tsk) <= EXASOCK_TCP_FILL_MAX)))
@@ -407,6 +424,19 @@ int exasock_tcp_recvmsg(struct exasock_sock *esk, struct socket *twin,
 		return twin->ops->recvmsg(twin, msg, len, flags);
 	if (READ_ONCE(tsk->sk_state) == TCP_LISTEN)
 		return -ENOTCONN;
+
+	/* Control messages: the twin reads, once the ring has been read. */
+	if (exasock_tcp_wants_cmsgs(esk, tsk) && exasock_ring_empty(&esk->rx)) {
+		/* with bytes in hand, an error or the end waits */
+		if (more && (READ_ONCE(tsk->sk_err) ||
+			     (READ_ONCE(tsk->sk_shutdown) & RCV_SHUTDOWN)))
+			return 0;
+		exasock_tcp_reconcile_err(esk, tsk);
+		n = twin->ops->recvmsg(twin, msg, len, flags);
+		exasock_tcp_reconcile_err(esk, tsk);
+		exasock_tcp_sync_flags(esk, tsk);
+		return n;
+	}
 
 	timeo = sock_rcvtimeo(&esk->sk, flags & MSG_DONTWAIT);
 	target = sock_rcvlowat(&esk->sk, flags & MSG_WAITALL, len);

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <netinet/in.h>
 #include <netinet/udp.h>
+#include <netinet/tcp.h>
 #include "internal.h"
 
 #define EXA_FAMILY_ABSENT	(-1)
@@ -77,6 +78,7 @@ static const struct {
 	{ SOL_SOCKET, SO_RCVMARK },
 	{ SOL_SOCKET, SO_PASSSEC },
 	{ IPPROTO_UDP, UDP_GRO },
+	{ IPPROTO_TCP, TCP_INQ },
 };
 
 /**

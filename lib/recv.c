@@ -139,8 +139,14 @@ static ssize_t exa_stream_recvmsg(int fd, struct exa_sock *s,
 	ssize_t r;
 	int nonblock;
 
+	/* Receive timestamps and TCP_INQ come from the kernel's read (the
+	 * ring keeps neither), as does urgent data.
+	 */
 	if (unlikely((flags & (MSG_OOB | MSG_ERRQUEUE)) ||
-		     msg->msg_iovlen > IOV_MAX))
+		     msg->msg_iovlen > IOV_MAX ||
+		     (msg->msg_controllen &&
+		      (__atomic_load_n(&s->cmsg_opts, __ATOMIC_RELAXED) &
+		       ~EXA_CMSG_PKTINFO))))
 		return exa_kernel_recvmsg(fd, msg, flags);
 	for (i = 0; i < msg->msg_iovlen; i++)
 		cap += msg->msg_iov[i].iov_len;

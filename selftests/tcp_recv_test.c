@@ -5,7 +5,8 @@
  * dropped, no buffer needed), MSG_PEEK with MSG_WAITALL and with
  * SO_RCVLOWAT (a peek waits for all it asked for), SO_RCVTIMEO (also when
  * the library spins without limit), the stream around an urgent byte read
- * with MSG_OOB, and a many-iovec MSG_WAITALL read on a thread with a
+ * with MSG_OOB (reads stop at the urgent mark), receive timestamps and
+ * TCP_INQ, and a many-iovec MSG_WAITALL read on a thread with a
  * small stack.
  *
  * Run under the launcher in namespace A; the peer is a plain socket
@@ -36,7 +37,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <linux/errqueue.h>
 #include <linux/exasock.h>
+#include <linux/net_tstamp.h>
 #include <linux/sockios.h>
 
 #include "kselftest_harness.h"
@@ -417,6 +420,93 @@ TEST_F(tcp, reads_stop_at_the_urgent_mark)
 	ASSERT_EQ(3, n) TH_LOG("from the mark: %zd: %s", n, strerror(errno));
 	EXPECT_EQ(0, memcmp(buf, "?gh", 3));
 	EXPECT_EQ(0, at_mark(self->fd));
+}
+
+static void *find_cmsg(struct msghdr *msg, int level, int type)
+{
+	struct cmsghdr *c;
+
+	for (c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c))
+		if (c->cmsg_level == level && c->cmsg_type == type)
+			return CMSG_DATA(c);
+	return NULL;
+}
+
+/* recvmsg() with a control buffer, by the library or a raw syscall. */
+static ssize_t recv_cmsgs(int fd, int raw, void *buf, size_t len,
+			  char *cbuf, size_t clen, struct msghdr *msg)
+{
+	static struct iovec iov;
+
+	iov.iov_base = buf;
+	iov.iov_len = len;
+	memset(msg, 0, sizeof(*msg));
+	msg->msg_iov = &iov;
+	msg->msg_iovlen = 1;
+	msg->msg_control = cbuf;
+	msg->msg_controllen = clen;
+	return raw ? syscall(SYS_recvmsg, fd, msg, MSG_WAITALL) :
+		     recvmsg(fd, msg, MSG_WAITALL);
+}
+
+/*
+ * The control messages tcp_recvmsg() gives: the receive timestamp of
+ * SO_TIMESTAMPNS and of SO_TIMESTAMPING, and TCP_INQ's count of the
+ * bytes left; through the library and with a raw system call.
+ */
+TEST_F(tcp, timestamps_and_inq)
+{
+	int one = 1, tsflags = SOF_TIMESTAMPING_RX_SOFTWARE |
+			       SOF_TIMESTAMPING_SOFTWARE;
+	unsigned char buf[1000];
+	char cbuf[512];
+	struct scm_timestamping sts;
+	struct timespec ts, now;
+	struct msghdr msg;
+	int raw, inq;
+	size_t off = 0;
+	void *p;
+
+	ASSERT_EQ(0, setsockopt(self->fd, SOL_SOCKET, SO_TIMESTAMPNS, &one,
+				sizeof(one)));
+	ASSERT_EQ(0, setsockopt(self->fd, SOL_TCP, TCP_INQ, &one,
+				sizeof(one)));
+	sleep_ms(100);	/* the kernel turns its timestamps on in a work item */
+	for (raw = 0; raw < 2; raw++) {
+		ASSERT_EQ(0, send_stream(self->peer, off, 300));
+		ASSERT_EQ(0, wait_inq(self->fd, 300));
+		ASSERT_EQ(100, recv_cmsgs(self->fd, raw, buf, 100, cbuf,
+					  sizeof(cbuf), &msg));
+		EXPECT_EQ(-1, stream_mismatch(buf, off, 100));
+		p = find_cmsg(&msg, SOL_SOCKET, SO_TIMESTAMPNS);
+		ASSERT_NE(NULL, p) TH_LOG("no SO_TIMESTAMPNS (%s)",
+					  raw ? "raw" : "lib");
+		memcpy(&ts, p, sizeof(ts));
+		clock_gettime(CLOCK_REALTIME, &now);
+		EXPECT_GT(60, labs(now.tv_sec - ts.tv_sec));
+		p = find_cmsg(&msg, SOL_TCP, TCP_CM_INQ);
+		ASSERT_NE(NULL, p) TH_LOG("no TCP_CM_INQ (%s)",
+					  raw ? "raw" : "lib");
+		memcpy(&inq, p, sizeof(inq));
+		EXPECT_EQ(200, inq);
+		ASSERT_EQ(200, recv_cmsgs(self->fd, raw, buf, 200, cbuf,
+					  sizeof(cbuf), &msg));
+		EXPECT_EQ(-1, stream_mismatch(buf, off + 100, 200));
+		off += 300;
+	}
+
+	ASSERT_EQ(0, setsockopt(self->fd, SOL_SOCKET, SO_TIMESTAMPING,
+				&tsflags, sizeof(tsflags)));
+	sleep_ms(100);
+	ASSERT_EQ(0, send_stream(self->peer, off, 100));
+	ASSERT_EQ(100, recv_cmsgs(self->fd, 0, buf, 100, cbuf, sizeof(cbuf),
+				  &msg));
+	EXPECT_EQ(-1, stream_mismatch(buf, off, 100));
+	p = find_cmsg(&msg, SOL_SOCKET, SCM_TIMESTAMPING);
+	ASSERT_NE(NULL, p) TH_LOG("no SCM_TIMESTAMPING");
+	memcpy(&sts, p, sizeof(sts));
+	clock_gettime(CLOCK_REALTIME, &now);
+	EXPECT_GT(60, labs(now.tv_sec - sts.ts[0].tv_sec));
 }
 
 /*

@@ -778,6 +778,7 @@ TEST_F(udp, timestamping_drops_and_marks)
 				sizeof(one)));
 	ASSERT_EQ(0, setsockopt(self->fd, SOL_SOCKET, SO_RXQ_OVFL, &one,
 				sizeof(one)));
+	usleep(100 * 1000);	/* the kernel turns timestamps on in a work item */
 	for (raw = 0; raw < 2; raw++) {
 		ASSERT_EQ(0, send_seq(self->peer, self->port, 70 + raw, 300));
 		ASSERT_EQ(1, wait_readable(self->fd, WAIT_MS));
