@@ -1163,7 +1163,9 @@ void exasock_attach_twin(struct exasock_sock *esk, struct socket *twin,
 	exasock_twin_install(esk, tsk, parent);
 	write_unlock_bh(&tsk->sk_callback_lock);
 	exasock_copy_sock_bits(&esk->sk, tsk);	/* esk not yet visible */
-	exasock_copy_sockopts(&esk->sk, tsk, READ_ONCE(tsk->sk_rcvlowat));
+	/* the listener's mark: its accelerated twin keeps 1 */
+	exasock_copy_sockopts(&esk->sk, tsk,
+			      READ_ONCE(parent->sk.sk_rcvlowat));
 	exasock_adopt_timestamps(&esk->sk, tsk);
 	sock_valbool_flag(&esk->sk, SOCK_KEEPOPEN,
 			  sock_flag(tsk, SOCK_KEEPOPEN));

@@ -322,6 +322,7 @@ def subject(ctl_path, paddr, pport, laddr, lport):
     ls = socket.socket()
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     ls.bind((laddr, lport))
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_RCVLOWAT, 7)
     ls.listen(8)
     t.step("listener accelerated",
            ls.getsockopt(socket.SOL_SOCKET, SO_DOMAIN) != AF_INET)
@@ -343,6 +344,10 @@ def subject(ctl_path, paddr, pport, laddr, lport):
                "accelerated (SO_DOMAIN %d)" % dom,
                fl & os.O_NONBLOCK and fdf & fcntl.FD_CLOEXEC and
                dom != AF_INET)
+        lowat = a.getsockopt(socket.SOL_SOCKET, socket.SO_RCVLOWAT)
+        t.step("the accepted connection has the listener's SO_RCVLOWAT "
+               "(%d)" % lowat, lowat == 7)
+        a.setsockopt(socket.SOL_SOCKET, socket.SO_RCVLOWAT, 1)
         select.select([a], [], [], 5)
         t.step("the accepted connection's byte", a.recv(1) == b"x")
         a.close()

@@ -24,7 +24,7 @@ set -uo pipefail
 . "$(dirname "$0")/tcp_xfer_lib.sh"
 
 API=$TOP/selftests/tcp_api.py
-STEPS=29	# the "ok"/"not ok" lines tcp_api.py subject prints
+STEPS=30	# the "ok"/"not ok" lines tcp_api.py subject prints
 
 require_exasock
 require_cmd python3 ss
