@@ -135,6 +135,15 @@ struct exasock_sock {
 	struct exasock_tx_cache tx;
 	u32 opt_gen;			/* bumped by every setsockopt */
 
+	/* UDP: the last datagram the kernel's input routing let through
+	 * to this socket, until the routes change (rx.c).
+	 */
+	seqlock_t rx_src_lock;
+	__be32 rx_src_saddr, rx_src_daddr;
+	int rx_src_ifindex;		/* 0: nothing yet */
+	int rx_src_genid;		/* rt_genid_ipv4() then */
+	int rx_src_rpf;			/* and the interface's rp_filter */
+
 	/* TCP frames the program sends itself (tcp_raw.c). Written by the
 	 * twin's owner, read by the receive path under its bh lock.
 	 */

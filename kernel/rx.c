@@ -249,6 +249,53 @@ static struct exasock_sock *exasock_udp_shared_port(struct net *net,
 }
 
 /*
+ * What ip_route_input() checks before a datagram reaches any socket: a
+ * martian source (multicast, broadcast, zeronet, loopback, an address of
+ * our own), and with rp_filter on the arrival interface a source that
+ * does not route back through it. The kernel's own input routing decides,
+ * once per source, destination and interface for @esk until the routes
+ * change (as early demux keeps a connected socket's input route). Under
+ * RCU. Return: false when the kernel's path must have the datagram (it
+ * drops it, and counts it as it does).
+ */
+static bool exasock_udp_source_ok(struct exasock_sock *esk,
+				  struct sk_buff *skb, const struct iphdr *iph)
+{
+	struct net_device *dev = skb->dev;
+	struct in_device *in_dev = __in_dev_get_rcu(dev);
+	int genid = rt_genid_ipv4(dev_net(dev));
+	unsigned int seq;
+	bool known;
+	int rpf;
+
+	if (!in_dev)
+		return false;
+	/* a change of rp_filter does not change the routes' generation */
+	rpf = IN_DEV_RPFILTER(in_dev);
+	do {
+		seq = read_seqbegin(&esk->rx_src_lock);
+		known = esk->rx_src_ifindex == dev->ifindex &&
+			esk->rx_src_saddr == iph->saddr &&
+			esk->rx_src_daddr == iph->daddr &&
+			esk->rx_src_genid == genid && esk->rx_src_rpf == rpf;
+	} while (read_seqretry(&esk->rx_src_lock, seq));
+	if (likely(known))
+		return true;
+
+	if (ip_route_input_noref(skb, iph->daddr, iph->saddr, iph->tos, dev))
+		return false;
+	skb_dst_drop(skb);
+	write_seqlock(&esk->rx_src_lock);
+	esk->rx_src_ifindex = dev->ifindex;
+	esk->rx_src_saddr = iph->saddr;
+	esk->rx_src_daddr = iph->daddr;
+	esk->rx_src_genid = genid;
+	esk->rx_src_rpf = rpf;
+	write_sequnlock(&esk->rx_src_lock);
+	return true;
+}
+
+/*
  * Returns true when the frame was consumed (delivered or dropped), false
  * when the kernel should have it. Counts which, in @ifc and the module.
  */
@@ -301,6 +348,10 @@ static bool exasock_udp_rx(struct exasock_iface *ifc, struct sk_buff *skb,
 						 skb->dev->ifindex, members);
 		if (!nmembers)
 			return false;
+	}
+	if (!exasock_udp_source_ok(multicast ? members[0] : esk, skb, iph)) {
+		exasock_rx_count(ifc, EXASOCK_STAT_RX_BAD_SOURCE);
+		return false;
 	}
 
 	if (!exasock_udp_csum_ok(skb, iph, uh, ulen)) {

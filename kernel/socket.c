@@ -1621,6 +1621,7 @@ int exasock_sock_init(struct net *net, struct socket *sock, int kern)
 
 	esk = exasock_sk(sk);
 	INIT_HLIST_NODE(&esk->hash_node);
+	seqlock_init(&esk->rx_src_lock);
 	__skb_queue_head_init(&esk->raw_held);
 	atomic_inc(&exasock_live_socks);
 

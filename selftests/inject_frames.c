@@ -141,6 +141,16 @@ static void tagged(struct frame *f, const char *name, bool ok,
 	build(f, tag, opt_len);
 }
 
+/* A valid datagram but from @saddr, which the kernel would drop. */
+static void martian(struct frame *f, const char *name, in_addr_t saddr)
+{
+	tagged(f, name, false, 0);
+	ip_of(f)->saddr = saddr;
+	ip_csum(f);
+	udp_csum(f, sizeof(struct udphdr) + PAYLOAD_LEN);
+	run_case(name, false, f);
+}
+
 static void cases(void)
 {
 	struct frame f;
@@ -292,6 +302,13 @@ static void cases(void)
 	ip_of(&f)->protocol = 253;	/* experimental: nobody listens */
 	ip_csum(&f);
 	run_case("not_udp", false, &f);
+
+	/* -- martian sources, which input routing refuses -- */
+	martian(&f, "src_loopback", htonl(INADDR_LOOPBACK));
+	martian(&f, "src_multicast", htonl(0xe0000009));	/* 224.0.0.9 */
+	martian(&f, "src_broadcast", htonl(INADDR_BROADCAST));
+	martian(&f, "src_zeronet", htonl(INADDR_ANY));	/* 0/8 is not */
+	martian(&f, "src_ours", g.dst_ip.s_addr);
 }
 
 /* Random damage to the headers of valid frames; fixed seed. */

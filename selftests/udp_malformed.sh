@@ -20,7 +20,7 @@ set -uo pipefail
 . "$(dirname "$0")/udp_lib.sh"
 
 require_exasock
-tap_plan 10
+tap_plan 13
 setup_pair
 attach_a || tap_fail "attach exa0"
 
@@ -29,7 +29,7 @@ PORT=5600
 # ring (rx_accel), dropped because the ring is full (rx_dropped) or
 # passed to the kernel (rx_pass); rx_malformed and rx_bad_csum say why.
 counters() {
-	"$CTL" stats | awk '$1 ~ /^rx_(frames|accel|pass|dropped|malformed|bad_csum)$/ {
+	"$CTL" stats | awk '$1 ~ /^rx_(frames|accel|pass|dropped|malformed|bad_csum|bad_source)$/ {
 		printf "%s=%s ", $1, $2 }'
 }
 # read until two readings agree: no frame half-counted by a reading
@@ -99,5 +99,33 @@ check "each frame delivered, dropped and counted, or passed ($handled of $frames
 	test "$handled" -eq "$frames"
 check "malformed frames counted (rx_malformed +$(delta rx_malformed))" \
 	test "$(delta rx_malformed)" -gt 0
+check "martian sources refused by input routing (rx_bad_source +$(delta rx_bad_source))" \
+	test "$(delta rx_bad_source)" -ge 5
+
+# rp_filter: a source that does not route back through exa0 is taken
+# with the filter off, refused once it is on (the socket has seen that
+# source already, and must not take it on trust).
+SPOOF=198.51.100.7
+rpf() {
+	in_a sysctl -qw net.ipv4.conf.all.rp_filter="$1" \
+		"net.ipv4.conf.$DEV_A.rp_filter=$1"
+}
+bg rcv2 in_a "$EXA" "$TOOL" dump -b "$IP_A:$((PORT + 2))" -T 3000 -a
+wait_ready rcv2 || tap_diag "second receiver not ready"
+rpf 0
+INJECT_ONLY=valid in_b "$INJECT" "$DEV_B" "$mac" "$SPOOF" "$IP_A" \
+	$((PORT + 2)) >/dev/null
+sleep 0.5
+rpf 1
+INJECT_ONLY=valid in_b "$INJECT" "$DEV_B" "$mac" "$SPOOF" "$IP_A" \
+	$((PORT + 2)) >/dev/null
+in_b "$TOOL" send -t "$IP_A:$((PORT + 2))" -n 1 -s 100 >/dev/null
+rpf 0
+bg_wait rcv2 30
+spoofed=$(grep -c "from=$SPOOF:" "$TMPD/rcv2.out")
+check "rp_filter: from $SPOOF once while off, not once on (got $spoofed)" \
+	test "$spoofed" = 1
+check "rp_filter: a routable source still arrives" \
+	grep -q "^datagram len=100 from=$IP_B:" "$TMPD/rcv2.out"
 check "kernel log clean" kernel_log_clean
 tap_finish

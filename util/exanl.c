@@ -91,6 +91,7 @@ static const char *const stat_names[] = {
 	[EXASOCK_STAT_TCP_RAW_HELD]		= "tcp_raw_held",
 	[EXASOCK_STAT_TCP_RAW_STALE]		= "tcp_raw_stale",
 	[EXASOCK_STAT_TCP_RAW_LATE]		= "tcp_raw_late",
+	[EXASOCK_STAT_RX_BAD_SOURCE]		= "rx_bad_source",
 };
 
 static const char *const feature_names[] = {

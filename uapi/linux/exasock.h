@@ -338,6 +338,10 @@ enum {
 	EXASOCK_STAT_TCP_RAW_LATE,		/* bytes the kernel could not
 						 * count as sent at once
 						 */
+	/* module and interface: datagrams whose source input routing
+	 * refused (martian, rp_filter), left to the kernel to drop
+	 */
+	EXASOCK_STAT_RX_BAD_SOURCE,
 	__EXASOCK_STAT_MAX,
 };
 #define EXASOCK_STAT_MAX (__EXASOCK_STAT_MAX - 1)
