@@ -15,6 +15,12 @@ static inline void vm_flags_clear(struct vm_area_struct *vma,
 {
 	vma->vm_flags &= ~flags;
 }
+
+static inline void vm_flags_set(struct vm_area_struct *vma,
+				unsigned long flags)
+{
+	vma->vm_flags |= flags;
+}
 #endif
 
 /* 6.12 dropped RT_CONN_FLAGS: the route scope comes from the socket. */

@@ -60,8 +60,8 @@ struct exasock_ring_user {
 };
 
 struct exasock_ring {
-	struct exasock_ring_shared *shared;	/* vmalloc_user: header+data */
-	struct exasock_ring_user *user;		/* vmalloc_user: one page */
+	struct exasock_ring_shared *shared;	/* vmalloc: header+data, */
+	struct exasock_ring_user *user;		/* then this page */
 	u8 *data;
 	u32 size;				/* power of two */
 	u32 mask;

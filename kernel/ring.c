@@ -11,6 +11,7 @@
  */
 #include <linux/in.h>
 #include <linux/uio.h>
+#include <linux/mm.h>
 #include <linux/vmalloc.h>
 #include "exasock.h"
 
@@ -22,6 +23,18 @@ static u32 exasock_rec_len(u32 payload)
 		     EXASOCK_RX_ALIGN);
 }
 
+/*
+ * Ring memory is charged to the socket owner's memory cgroup
+ * (__GFP_ACCOUNT; the caller is the process that binds, connects or
+ * accepts), and never had at any cost: a ring that cannot be had (no
+ * memory, or the cgroup's limit) leaves the socket native, so no reclaim
+ * storm and no OOM kill for it. The consumer's page follows the ring's
+ * header and data in the same allocation; vfree() may run in the RCU
+ * callback that destroys the socket.
+ */
+#define EXASOCK_RING_GFP	(GFP_KERNEL_ACCOUNT | __GFP_ZERO | \
+				 __GFP_NORETRY | __GFP_NOWARN)
+
 /**
  * exasock_ring_alloc - allocate a ring of @size data bytes (power of two)
  *
@@ -30,15 +43,11 @@ static u32 exasock_rec_len(u32 payload)
 int exasock_ring_alloc(struct exasock_ring *ring, u32 size)
 {
 	ring->shared_len = EXASOCK_RING_HDR_LEN + size;
-	ring->shared = vmalloc_user(ring->shared_len);
+	ring->shared = __vmalloc(ring->shared_len + PAGE_SIZE,
+				 EXASOCK_RING_GFP);
 	if (!ring->shared)
 		return -ENOMEM;
-	ring->user = vmalloc_user(PAGE_SIZE);
-	if (!ring->user) {
-		vfree(ring->shared);
-		ring->shared = NULL;
-		return -ENOMEM;
-	}
+	ring->user = (void *)((u8 *)ring->shared + ring->shared_len);
 	ring->data = (u8 *)ring->shared + EXASOCK_RING_HDR_LEN;
 	ring->size = size;
 	ring->mask = size - 1;
@@ -55,8 +64,7 @@ void exasock_ring_free(struct exasock_ring *ring)
 		return;
 	exasock_count_add(&exasock_stats, EXASOCK_STAT_RING_BYTES,
 			  -(u64)(ring->shared_len + PAGE_SIZE));
-	vfree(ring->user);
-	vfree(ring->shared);
+	vfree(ring->shared);	/* a process mapping holds its own pages */
 	ring->shared = NULL;
 	ring->user = NULL;
 }
@@ -436,6 +444,26 @@ void exasock_ring_fill_info(const struct exasock_ring *ring,
 	info->rx_waiting = offsetof(struct exasock_ring_user, waiting);
 }
 
+/*
+ * The pages of the vmalloc() memory at @kaddr into all of @vma, as
+ * remap_vmalloc_range() would map them (which wants memory from
+ * vmalloc_user(), which cannot be charged to a cgroup).
+ */
+static int exasock_map_pages(struct vm_area_struct *vma, void *kaddr)
+{
+	unsigned long uaddr;
+	int err;
+
+	for (uaddr = vma->vm_start; uaddr < vma->vm_end; uaddr += PAGE_SIZE) {
+		err = vm_insert_page(vma, uaddr, vmalloc_to_page(kaddr));
+		if (err)
+			return err;
+		kaddr = (u8 *)kaddr + PAGE_SIZE;
+	}
+	vm_flags_set(vma, VM_DONTEXPAND | VM_DONTDUMP);
+	return 0;
+}
+
 /**
  * exasock_ring_mmap - map the ring (read-only) or the consumer page
  *
@@ -454,14 +482,14 @@ int exasock_ring_mmap(struct exasock_ring *ring, struct vm_area_struct *vma)
 	case EXASOCK_MMAP_RX_RING:
 		if (vma->vm_flags & VM_WRITE)
 			return -EPERM;
-		if (len > PAGE_ALIGN(ring->shared_len))
+		if (len > ring->shared_len)
 			return -EINVAL;
 		vm_flags_clear(vma, VM_MAYWRITE);
-		return remap_vmalloc_range(vma, ring->shared, 0);
+		return exasock_map_pages(vma, ring->shared);
 	case EXASOCK_MMAP_RX_USER:
 		if (len > PAGE_SIZE)
 			return -EINVAL;
-		return remap_vmalloc_range(vma, ring->user, 0);
+		return exasock_map_pages(vma, ring->user);
 	default:
 		return -EINVAL;
 	}
