@@ -140,6 +140,8 @@ struct exasock_sock {
 	 */
 	seqlock_t rx_src_lock;
 	__be32 rx_src_saddr, rx_src_daddr;
+	u32 rx_src_mark;
+	u8 rx_src_tos;
 	int rx_src_ifindex;		/* 0: nothing yet */
 	int rx_src_genid;		/* rt_genid_ipv4() then */
 	int rx_src_rpf;			/* and the interface's rp_filter */

@@ -7,8 +7,10 @@
  *   ip_rcv() and udp_rcv() would make is copied into the socket's ring,
  *   unless netfilter, IPsec or a filter of the socket's (BPF, cgroup)
  *   must see it: those are the kernel's path, through the twin.
- *   The skb is never modified: headers are read with skb_header_pointer()
- *   and the payload with skb_copy_bits().
+ *   Its data is never modified: headers are read with skb_header_pointer()
+ *   and the payload with skb_copy_bits(); only input routing, which
+ *   checks a new source, sets a route on it (an skb of our own) and
+ *   drops it again.
  * - A TCP segment of an accelerated connection goes straight to the
  *   twin's protocol code (tcp_v4_do_rcv(), or its backlog) after the
  *   checks ip_rcv() and tcp_v4_rcv() would make; routing and the second
@@ -253,10 +255,10 @@ static struct exasock_sock *exasock_udp_shared_port(struct net *net,
  * martian source (multicast, broadcast, zeronet, loopback, an address of
  * our own), and with rp_filter on the arrival interface a source that
  * does not route back through it. The kernel's own input routing decides,
- * once per source, destination and interface for @esk until the routes
- * change (as early demux keeps a connected socket's input route). Under
- * RCU. Return: false when the kernel's path must have the datagram (it
- * drops it, and counts it as it does).
+ * once per source, destination, TOS, mark and interface for @esk, until
+ * the routes change (as early demux keeps a connected socket's input
+ * route). Under RCU. Return: false when the kernel's path must have the
+ * datagram (it drops it, and counts it as it does).
  */
 static bool exasock_udp_source_ok(struct exasock_sock *esk,
 				  struct sk_buff *skb, const struct iphdr *iph)
@@ -264,8 +266,9 @@ static bool exasock_udp_source_ok(struct exasock_sock *esk,
 	struct net_device *dev = skb->dev;
 	struct in_device *in_dev = __in_dev_get_rcu(dev);
 	int genid = rt_genid_ipv4(dev_net(dev));
+	bool known, local;
+	struct rtable *rt;
 	unsigned int seq;
-	bool known;
 	int rpf;
 
 	if (!in_dev)
@@ -277,18 +280,34 @@ static bool exasock_udp_source_ok(struct exasock_sock *esk,
 		known = esk->rx_src_ifindex == dev->ifindex &&
 			esk->rx_src_saddr == iph->saddr &&
 			esk->rx_src_daddr == iph->daddr &&
+			esk->rx_src_tos == iph->tos &&
+			esk->rx_src_mark == skb->mark &&
 			esk->rx_src_genid == genid && esk->rx_src_rpf == rpf;
 	} while (read_seqretry(&esk->rx_src_lock, seq));
 	if (likely(known))
 		return true;
 
+	/* the route is set on the skb and dropped again: only on one of
+	 * our own, which carries no metadata dst (a tunnel's) to lose
+	 */
+	if (skb_shared(skb) || skb_dst(skb))
+		return false;
 	if (ip_route_input_noref(skb, iph->daddr, iph->saddr, iph->tos, dev))
 		return false;
+	/* delivered here, not an unreachable or prohibit route's error */
+	rt = skb_rtable(skb);
+	local = (rt->rt_flags & RTCF_LOCAL) &&
+		(rt->rt_type == RTN_LOCAL || rt->rt_type == RTN_BROADCAST ||
+		 rt->rt_type == RTN_MULTICAST);
 	skb_dst_drop(skb);
+	if (!local)
+		return false;
 	write_seqlock(&esk->rx_src_lock);
 	esk->rx_src_ifindex = dev->ifindex;
 	esk->rx_src_saddr = iph->saddr;
 	esk->rx_src_daddr = iph->daddr;
+	esk->rx_src_tos = iph->tos;
+	esk->rx_src_mark = skb->mark;
 	esk->rx_src_genid = genid;
 	esk->rx_src_rpf = rpf;
 	write_sequnlock(&esk->rx_src_lock);

@@ -376,6 +376,11 @@ static void exasock_on_error_report(struct exasock_sock *esk, struct sock *tsk)
 		WRITE_ONCE(esk->sk.sk_err, -err);
 		exasock_twin_set_flags(esk, EXASOCK_RING_F_ERROR);
 		sk_error_report(&esk->sk);
+	} else if (!skb_queue_empty_lockless(&tsk->sk_error_queue)) {
+		/* a transmit timestamp, or an error with IP_RECVERR: poll
+		 * asks the twin, but sleeps on our queue
+		 */
+		sk_error_report(&esk->sk);
 	}
 }
 
@@ -605,27 +610,49 @@ static void exasock_copy_sock_bits(struct sock *to, const struct sock *from)
 			   (from->sk_userlocks & EXASOCK_BUF_LOCKS);
 }
 
-/* The rest: whole words and atomic flag bits, safe to write unlocked. */
+/*
+ * The rest: whole words and atomic flag bits, safe to write unlocked.
+ * Only what differs is written: this runs before every send, and the
+ * twin's cache lines are the receive path's too.
+ */
+#define exasock_copy_word(to, from, field)				\
+	do {								\
+		typeof((from)->field) v__ = READ_ONCE((from)->field);	\
+									\
+		if (READ_ONCE((to)->field) != v__)			\
+			WRITE_ONCE((to)->field, v__);			\
+	} while (0)
+
+static void exasock_copy_flag(struct sock *to, const struct sock *from,
+			      enum sock_flags flag)
+{
+	bool on = sock_flag(from, flag);
+
+	if (sock_flag(to, flag) != on)
+		sock_valbool_flag(to, flag, on);
+}
+
 static void exasock_copy_sockopts(struct sock *to, const struct sock *from,
 				  int rcvlowat)
 {
 	/* Sizes only once set: TCP tunes its own buffers until then. */
 	if (from->sk_userlocks & SOCK_RCVBUF_LOCK)
-		WRITE_ONCE(to->sk_rcvbuf, READ_ONCE(from->sk_rcvbuf));
+		exasock_copy_word(to, from, sk_rcvbuf);
 	if (from->sk_userlocks & SOCK_SNDBUF_LOCK)
-		WRITE_ONCE(to->sk_sndbuf, READ_ONCE(from->sk_sndbuf));
-	WRITE_ONCE(to->sk_rcvtimeo, READ_ONCE(from->sk_rcvtimeo));
-	WRITE_ONCE(to->sk_sndtimeo, READ_ONCE(from->sk_sndtimeo));
+		exasock_copy_word(to, from, sk_sndbuf);
+	exasock_copy_word(to, from, sk_rcvtimeo);
+	exasock_copy_word(to, from, sk_sndtimeo);
 	if (READ_ONCE(to->sk_rcvlowat) != rcvlowat)
 		WRITE_ONCE(to->sk_rcvlowat, rcvlowat);
-	to->sk_priority = READ_ONCE(from->sk_priority);
-	to->sk_mark = READ_ONCE(from->sk_mark);
-	sock_valbool_flag(to, SOCK_BROADCAST, sock_flag(from, SOCK_BROADCAST));
-	sock_valbool_flag(to, SOCK_URGINLINE, sock_flag(from, SOCK_URGINLINE));
-	sock_valbool_flag(to, SOCK_LINGER, sock_flag(from, SOCK_LINGER));
-	sock_valbool_flag(to, SOCK_RXQ_OVFL, sock_flag(from, SOCK_RXQ_OVFL));
-	sock_valbool_flag(to, SOCK_RCVMARK, sock_flag(from, SOCK_RCVMARK));
-	WRITE_ONCE(to->sk_lingertime, READ_ONCE(from->sk_lingertime));
+	exasock_copy_word(to, from, sk_priority);
+	exasock_copy_word(to, from, sk_mark);
+	exasock_copy_flag(to, from, SOCK_BROADCAST);
+	exasock_copy_flag(to, from, SOCK_URGINLINE);
+	exasock_copy_flag(to, from, SOCK_LINGER);
+	exasock_copy_flag(to, from, SOCK_RXQ_OVFL);
+	exasock_copy_flag(to, from, SOCK_RCVMARK);
+	exasock_copy_flag(to, from, SOCK_SELECT_ERR_QUEUE);
+	exasock_copy_word(to, from, sk_lingertime);
 	if (to->sk_bound_dev_if != READ_ONCE(from->sk_bound_dev_if)) {
 		WRITE_ONCE(to->sk_bound_dev_if, from->sk_bound_dev_if);
 		sk_dst_reset(to);
@@ -1163,7 +1190,10 @@ void exasock_attach_twin(struct exasock_sock *esk, struct socket *twin,
 	exasock_twin_install(esk, tsk, parent);
 	write_unlock_bh(&tsk->sk_callback_lock);
 	exasock_copy_sock_bits(&esk->sk, tsk);	/* esk not yet visible */
-	/* the listener's mark: its accelerated twin keeps 1 */
+	/* The listener's mark, which its accelerated twin (so this one's
+	 * clone) does not keep: for the twin too, until acceleration says.
+	 */
+	WRITE_ONCE(tsk->sk_rcvlowat, READ_ONCE(parent->sk.sk_rcvlowat));
 	exasock_copy_sockopts(&esk->sk, tsk,
 			      READ_ONCE(parent->sk.sk_rcvlowat));
 	exasock_adopt_timestamps(&esk->sk, tsk);

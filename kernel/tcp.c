@@ -157,8 +157,9 @@ void exasock_tcp_fill(struct exasock_sock *esk, struct sock *tsk)
 
 	if (!exasock_accelerated(esk))
 		return;
-	if (tsk->sk_state == TCP_LISTEN)
-		goto flags;	/* a new connection: runs without its lock */
+	/* a new connection: runs without its lock; or the twin reads */
+	if (tsk->sk_state == TCP_LISTEN || exasock_tcp_wants_cmsgs(esk, tsk))
+		goto flags;
 	exasock_tcp_skip_urg(tsk, false);
 	desc.count = exasock_stream_room(&esk->rx, &resets);
 	if (desc.count && exasock_tcp_pending(tsk)) {
@@ -260,9 +261,6 @@ static int exasock_tcp_read_direct(struct exasock_sock *esk,
 
 	lock_sock(tsk);
 	if (flags & MSG_PEEK) {
-		/* a peek at the mark looks past it, as tcp_recvmsg()'s */
-		if (exasock_ring_empty(&esk->rx))
-			exasock_tcp_skip_urg(tsk, true);
 		exasock_tcp_fill(esk, tsk);
 	} else if (exasock_ring_empty(&esk->rx)) {
 		exasock_tcp_skip_urg(tsk, true);
@@ -476,6 +474,16 @@ int exasock_tcp_recvmsg(struct exasock_sock *esk, struct socket *twin,
 		 */
 		if ((copied || more) && exasock_tcp_at_mark(tsk))
 			break;
+		/* A peek at the mark looks past it and leaves it where it
+		 * is: the twin's own peek does (the ring stops at the mark,
+		 * so it stays empty meanwhile).
+		 */
+		if ((flags & MSG_PEEK) && exasock_tcp_at_mark(tsk) &&
+		    exasock_tcp_pending(tsk)) {
+			n = twin->ops->recvmsg(twin, msg, len, flags);
+			exasock_tcp_reconcile_err(esk, tsk);
+			return n;
+		}
 		if (exasock_tcp_pending(tsk)) {
 			n = exasock_tcp_read_direct(esk, tsk, msg,
 						    len - copied, flags);
@@ -619,7 +627,8 @@ void exasock_tcp_release(struct exasock_sock *esk, struct sock *tsk)
 void exasock_tcp_accelerated(struct exasock_sock *esk)
 {
 	esk->rx.stream = true;
-	exasock_tcp_twin_lowat(esk->twin->sk);
+	if (!exasock_tcp_wants_cmsgs(esk, esk->twin->sk))
+		exasock_tcp_twin_lowat(esk->twin->sk);
 	atomic_inc(&exasock_tcp_conns);
 }
 

@@ -382,6 +382,12 @@ TEST_F(tcp, reads_stop_at_the_urgent_mark)
 	EXPECT_EQ(1, at_mark(self->fd));
 	ASSERT_EQ(0, ioctl(self->fd, SIOCINQ, &inq));
 	EXPECT_EQ(0, inq);	/* counted up to the mark */
+	/* a peek at the mark looks past the byte and leaves the mark */
+	n = recv(self->fd, buf, sizeof(buf), MSG_PEEK);
+	ASSERT_EQ(2, n) TH_LOG("peek at the mark: %zd: %s", n,
+			       strerror(errno));
+	EXPECT_EQ(0, memcmp(buf, "cd", 2));
+	EXPECT_EQ(1, at_mark(self->fd));
 	/* past the mark without reading the byte: it is not in the stream */
 	n = recv(self->fd, buf, sizeof(buf), 0);
 	ASSERT_EQ(2, n) TH_LOG("after the mark: %zd: %s", n, strerror(errno));

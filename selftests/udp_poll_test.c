@@ -752,6 +752,21 @@ TEST_F(udp, timestamps_set_before_bind)
 	close(fd);
 }
 
+struct late_tx {
+	int fd;
+	struct sockaddr_in to;
+};
+
+/* Sends "txt" to ->to on ->fd a moment from now. */
+static void *late_sendto(void *arg)
+{
+	struct late_tx *l = arg;
+
+	usleep(200 * 1000);
+	sendto(l->fd, "txt", 3, 0, (struct sockaddr *)&l->to, sizeof(l->to));
+	return NULL;
+}
+
 /*
  * The control messages only the kernel's receive path builds: a software
  * receive timestamp by SO_TIMESTAMPING, the mark by SO_RCVMARK, the drop
@@ -767,9 +782,11 @@ TEST_F(udp, timestamping_drops_and_marks)
 	struct scm_timestamping sts;
 	struct sock_extended_err *ee;
 	char buf[2048], cbuf[512];
+	struct late_tx late;
 	struct timespec now;
 	struct msghdr msg;
 	uint32_t drops;
+	pthread_t th;
 	void *p;
 
 	ASSERT_EQ(0, setsockopt(self->fd, SOL_SOCKET, SO_TIMESTAMPING,
@@ -815,10 +832,20 @@ TEST_F(udp, timestamping_drops_and_marks)
 	memcpy(&drops, p, sizeof(drops));
 	EXPECT_EQ(40 - got, drops);
 
-	/* a send's timestamps come back on the error queue */
-	ASSERT_EQ(3, sendto(self->fd, "txt", 3, 0, (struct sockaddr *)&to,
-			    sizeof(to)));
+	/* a send's timestamps come back on the error queue, and wake a
+	 * poll already waiting (SO_SELECT_ERR_QUEUE: with POLLPRI)
+	 */
+	ASSERT_EQ(0, setsockopt(self->fd, SOL_SOCKET, SO_SELECT_ERR_QUEUE,
+				&one, sizeof(one)));
+	late.fd = self->fd;
+	late.to = to;
+	ASSERT_EQ(0, pthread_create(&th, NULL, late_sendto, &late));
+	perr.events = POLLPRI;
+	EXPECT_EQ(1, poll(&perr, 1, WAIT_MS));
+	EXPECT_NE(0, perr.revents & POLLPRI);
+	pthread_join(th, NULL);
 	EXPECT_EQ(3, peer_recv(self->peer, buf, sizeof(buf)));
+	perr.events = 0;
 	for (i = 0; i < 2; i++) {
 		if (poll(&perr, 1, WAIT_MS) != 1 || !(perr.revents & POLLERR))
 			break;
