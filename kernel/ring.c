@@ -71,9 +71,10 @@ void exasock_ring_free(struct exasock_ring *ring)
 
 /**
  * exasock_ring_put - append one datagram
+ * @ring: the socket's ring
  * @hdr: the record header to write (len is the payload length)
  * @skb: holds the payload at @offset
- *
+ * @offset: where the payload starts in @skb
  * @resets: incremented when a consumer index the process broke had to be
  *	put back to the producer's (what was queued is lost to it)
  *

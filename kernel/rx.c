@@ -258,9 +258,11 @@ static struct exasock_sock *exasock_udp_shared_port(struct net *net,
  * once per source, destination, TOS, mark and interface for @esk, until
  * the routes change (as early demux keeps a connected socket's input
  * route). Under RCU. Return: false when the kernel's path must have the
- * datagram (it drops it, and counts it as it does).
+ * datagram: it drops a refused one, which is counted in @ifc's
+ * rx_bad_source, and counts it as it does; or it checks one this cannot.
  */
-static bool exasock_udp_source_ok(struct exasock_sock *esk,
+static bool exasock_udp_source_ok(struct exasock_iface *ifc,
+				  struct exasock_sock *esk,
 				  struct sk_buff *skb, const struct iphdr *iph)
 {
 	struct net_device *dev = skb->dev;
@@ -292,16 +294,22 @@ static bool exasock_udp_source_ok(struct exasock_sock *esk,
 	 */
 	if (skb_shared(skb) || skb_dst(skb))
 		return false;
-	if (ip_route_input_noref(skb, iph->daddr, iph->saddr, iph->tos, dev))
+	if (ip_route_input_noref(skb, iph->daddr, iph->saddr, iph->tos,
+				 dev)) {
+		local = false;
+	} else {
+		/* delivered here, not an unreachable or prohibit route's */
+		rt = skb_rtable(skb);
+		local = (rt->rt_flags & RTCF_LOCAL) &&
+			(rt->rt_type == RTN_LOCAL ||
+			 rt->rt_type == RTN_BROADCAST ||
+			 rt->rt_type == RTN_MULTICAST);
+		skb_dst_drop(skb);
+	}
+	if (!local) {
+		exasock_rx_count(ifc, EXASOCK_STAT_RX_BAD_SOURCE);
 		return false;
-	/* delivered here, not an unreachable or prohibit route's error */
-	rt = skb_rtable(skb);
-	local = (rt->rt_flags & RTCF_LOCAL) &&
-		(rt->rt_type == RTN_LOCAL || rt->rt_type == RTN_BROADCAST ||
-		 rt->rt_type == RTN_MULTICAST);
-	skb_dst_drop(skb);
-	if (!local)
-		return false;
+	}
 	write_seqlock(&esk->rx_src_lock);
 	esk->rx_src_ifindex = dev->ifindex;
 	esk->rx_src_saddr = iph->saddr;
@@ -368,10 +376,9 @@ static bool exasock_udp_rx(struct exasock_iface *ifc, struct sk_buff *skb,
 		if (!nmembers)
 			return false;
 	}
-	if (!exasock_udp_source_ok(multicast ? members[0] : esk, skb, iph)) {
-		exasock_rx_count(ifc, EXASOCK_STAT_RX_BAD_SOURCE);
+	if (!exasock_udp_source_ok(ifc, multicast ? members[0] : esk, skb,
+				   iph))
 		return false;
-	}
 
 	if (!exasock_udp_csum_ok(skb, iph, uh, ulen)) {
 		/* Let udp_rcv() drop it, so the kernel's counters agree. */

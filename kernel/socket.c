@@ -662,9 +662,10 @@ static void exasock_copy_sockopts(struct sock *to, const struct sock *from,
 /*
  * SO_TIMESTAMP(NS) for what the twin reads itself (a UDP twin the
  * datagrams the ring does not take, a TCP twin everything when the socket
- * asks for timestamps: exasock_tcp_wants_cmsgs()). The first time, the kernel's receive
- * timestamps are switched on for the twin, as sock_enable_timestamp()
- * does, so that its destructor's net_disable_timestamp() is balanced.
+ * asks for timestamps: exasock_tcp_wants_cmsgs()). The first time, the
+ * kernel's receive timestamps are switched on for the twin, as
+ * sock_enable_timestamp() does, so that its destructor's
+ * net_disable_timestamp() is balanced.
  */
 static void exasock_twin_tstamp(struct sock *tsk, const struct sock *sk)
 {

@@ -177,19 +177,26 @@ flags:
 }
 
 /**
- * exasock_tcp_wants_cmsgs - does the socket ask for the control messages
- * tcp_recvmsg() builds: receive timestamps (SO_TIMESTAMP(NS), the
- * reports of SO_TIMESTAMPING; set on @esk) or TCP_INQ (set on the twin)?
+ * exasock_tcp_wants_cmsgs - does the socket ask for tcp_recvmsg()'s
+ * control messages?
+ * @esk: the socket, where SO_TIMESTAMP(NS) and SO_TIMESTAMPING are set
+ * @tsk: its twin, where TCP_INQ is set
  *
- * Such a socket reads through the twin's own tcp_recvmsg(): the ring is
- * not filled (a byte stream in a ring keeps no timestamps), and the twin
- * keeps the socket's SO_RCVLOWAT.
+ * tcp_recvmsg() gives receive timestamps for SO_TIMESTAMP(NS), and for
+ * SO_TIMESTAMPING with a software or raw hardware report flag, and
+ * TCP_INQ's count. Such a socket reads through the twin's own
+ * tcp_recvmsg(): the ring is not filled (a byte stream in a ring keeps
+ * no timestamps), and the twin keeps the socket's SO_RCVLOWAT.
+ *
+ * Return: true if it asks for any of them.
  */
 bool exasock_tcp_wants_cmsgs(const struct exasock_sock *esk,
 			     const struct sock *tsk)
 {
-	return unlikely(exasock_sock_cmsgs(&esk->sk) ||
-			sock_flag(&esk->sk, SOCK_RCVTSTAMP) ||
+	return unlikely(sock_flag(&esk->sk, SOCK_RCVTSTAMP) ||
+			(READ_ONCE(esk->sk.sk_tsflags) &
+			 (SOF_TIMESTAMPING_SOFTWARE |
+			  SOF_TIMESTAMPING_RAW_HARDWARE)) ||
 			tcp_sk(tsk)->recvmsg_inq);
 }
 

@@ -6,7 +6,9 @@
  *
  *   inject_frames IFNAME DST_MAC SRC_IP DST_IP DST_PORT [FUZZ_COUNT]
  *
- * Each frame's payload starts with a tag: "OK:<case>;" for frames the
+ * Among the bad ones are martian sources (loopback, multicast,
+ * broadcast, 0.0.0.0, the receiver's own address), which input routing
+ * refuses. Each frame's payload starts with a tag: "OK:<case>;" for frames the
  * kernel itself would deliver (so the receiver must get them, through
  * the ring or through the native twin), "BAD:<case>;" for frames the
  * kernel would drop (the receiver must never see them) and
@@ -307,7 +309,8 @@ static void cases(void)
 	martian(&f, "src_loopback", htonl(INADDR_LOOPBACK));
 	martian(&f, "src_multicast", htonl(0xe0000009));	/* 224.0.0.9 */
 	martian(&f, "src_broadcast", htonl(INADDR_BROADCAST));
-	martian(&f, "src_zeronet", htonl(INADDR_ANY));	/* 0/8 is not */
+	/* 0.0.0.0 only: the rest of 0/8 is a valid source since 5.3 */
+	martian(&f, "src_zeronet", htonl(INADDR_ANY));
 	martian(&f, "src_ours", g.dst_ip.s_addr);
 }
 

@@ -3,7 +3,8 @@
 #
 # The receive calls where the library and the kernel share the work on an
 # accelerated TCP socket: MSG_TRUNC, MSG_PEEK with MSG_WAITALL and with
-# SO_RCVLOWAT, SO_RCVTIMEO, a many-iovec read on a small stack.
+# SO_RCVLOWAT, SO_RCVTIMEO, the urgent mark, receive timestamps and
+# TCP_INQ, a many-iovec read on a small stack.
 # tcp_recv_test (kselftest harness) runs first without exasock, to check
 # its expectations against Linux, then under the launcher with the
 # library spinning its default time, not at all, and without limit.

@@ -345,6 +345,21 @@ TEST_F(tcp, oob_byte_then_stream)
 	EXPECT_EQ(0, memcmp(buf, "gh", 2));
 }
 
+/* Wait until everything sent on @fd is acknowledged: 0, or -1. */
+static int wait_sent(int fd)
+{
+	int i, outq = -1;
+
+	for (i = 0; i < 500; i++) {
+		if (ioctl(fd, SIOCOUTQ, &outq))
+			return -1;
+		if (!outq)
+			return 0;
+		sleep_ms(10);
+	}
+	return -1;
+}
+
 /* SIOCATMARK, as an int. */
 static int at_mark(int fd)
 {
@@ -375,7 +390,7 @@ TEST_F(tcp, reads_stop_at_the_urgent_mark)
 	ASSERT_EQ(1, send(self->peer, "!", 1, MSG_OOB));
 	ASSERT_EQ(2, send(self->peer, "cd", 2, 0));
 	ASSERT_EQ(1, poll(&pri, 1, 5000));
-	sleep_ms(100);		/* "cd" too, for the read to stop short of */
+	ASSERT_EQ(0, wait_sent(self->peer));	/* "cd" too, to stop short of */
 	n = recv(self->fd, buf, sizeof(buf), MSG_WAITALL);
 	ASSERT_EQ(2, n) TH_LOG("up to the mark: %zd: %s", n, strerror(errno));
 	EXPECT_EQ(0, memcmp(buf, "ab", 2));
@@ -406,7 +421,7 @@ TEST_F(tcp, reads_stop_at_the_urgent_mark)
 	EXPECT_EQ('*', c);
 	EXPECT_EQ(0, poll(&in, 1, 0));
 	ASSERT_EQ(2, send(self->peer, "ij", 2, 0));
-	n = recv(self->fd, buf, sizeof(buf), MSG_WAITALL);
+	n = recv(self->fd, buf, 2, MSG_WAITALL);
 	EXPECT_EQ(2, n);
 	EXPECT_EQ(0, memcmp(buf, "ij", 2));
 
@@ -417,7 +432,7 @@ TEST_F(tcp, reads_stop_at_the_urgent_mark)
 	ASSERT_EQ(1, send(self->peer, "?", 1, MSG_OOB));
 	ASSERT_EQ(2, send(self->peer, "gh", 2, 0));
 	ASSERT_EQ(1, poll(&pri, 1, 5000));
-	sleep_ms(100);
+	ASSERT_EQ(0, wait_sent(self->peer));
 	n = recv(self->fd, buf, sizeof(buf), 0);
 	ASSERT_EQ(2, n) TH_LOG("up to the mark: %zd: %s", n, strerror(errno));
 	EXPECT_EQ(0, memcmp(buf, "ef", 2));
@@ -469,7 +484,7 @@ TEST_F(tcp, timestamps_and_inq)
 	struct scm_timestamping sts;
 	struct timespec ts, now;
 	struct msghdr msg;
-	int raw, inq;
+	int raw, inq, i;
 	size_t off = 0;
 	void *p;
 
@@ -477,7 +492,19 @@ TEST_F(tcp, timestamps_and_inq)
 				sizeof(one)));
 	ASSERT_EQ(0, setsockopt(self->fd, SOL_TCP, TCP_INQ, &one,
 				sizeof(one)));
-	sleep_ms(100);	/* the kernel turns its timestamps on in a work item */
+	/* the kernel turns receive timestamps on in a work item: wait for
+	 * a byte that has one
+	 */
+	for (i = 0; i < 50; i++, off++) {
+		ASSERT_EQ(0, send_stream(self->peer, off, 1));
+		ASSERT_EQ(1, recv_cmsgs(self->fd, 0, buf, 1, cbuf,
+					sizeof(cbuf), &msg));
+		if (find_cmsg(&msg, SOL_SOCKET, SO_TIMESTAMPNS))
+			break;
+		sleep_ms(100);
+	}
+	ASSERT_GT(50, i) TH_LOG("no SO_TIMESTAMPNS in 5 s");
+	off++;
 	for (raw = 0; raw < 2; raw++) {
 		ASSERT_EQ(0, send_stream(self->peer, off, 300));
 		ASSERT_EQ(0, wait_inq(self->fd, 300));
@@ -503,7 +530,6 @@ TEST_F(tcp, timestamps_and_inq)
 
 	ASSERT_EQ(0, setsockopt(self->fd, SOL_SOCKET, SO_TIMESTAMPING,
 				&tsflags, sizeof(tsflags)));
-	sleep_ms(100);
 	ASSERT_EQ(0, send_stream(self->peer, off, 100));
 	ASSERT_EQ(100, recv_cmsgs(self->fd, 0, buf, 100, cbuf, sizeof(cbuf),
 				  &msg));

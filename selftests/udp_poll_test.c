@@ -690,9 +690,6 @@ TEST_F(udp, control_messages)
 	expect_cmsgs(_metadata, self->fd, 0, 52, 1);
 }
 
-/* A socket in this namespace on @port (0.0.0.0 with @wild), sharing it
- * by @opt; @native opts it out of acceleration first.
- */
 /* Receive one datagram of @len with a control buffer of @clen. */
 static ssize_t recv_cmsgs(int fd, int raw, int flags, char *buf, size_t len,
 			  char *cbuf, size_t clen, struct msghdr *msg)
@@ -795,7 +792,19 @@ TEST_F(udp, timestamping_drops_and_marks)
 				sizeof(one)));
 	ASSERT_EQ(0, setsockopt(self->fd, SOL_SOCKET, SO_RXQ_OVFL, &one,
 				sizeof(one)));
-	usleep(100 * 1000);	/* the kernel turns timestamps on in a work item */
+	/* the kernel turns receive timestamps on in a work item: wait for
+	 * a datagram that has one
+	 */
+	for (i = 0; i < 50; i++) {
+		ASSERT_EQ(0, send_seq(self->peer, self->port, 69, 300));
+		ASSERT_EQ(1, wait_readable(self->fd, WAIT_MS));
+		ASSERT_EQ(300, recv_cmsgs(self->fd, 0, 0, buf, sizeof(buf),
+					  cbuf, sizeof(cbuf), &msg));
+		if (find_cmsg(&msg, SOL_SOCKET, SCM_TIMESTAMPING))
+			break;
+		usleep(100 * 1000);
+	}
+	ASSERT_GT(50, i) TH_LOG("no SCM_TIMESTAMPING in 5 s");
 	for (raw = 0; raw < 2; raw++) {
 		ASSERT_EQ(0, send_seq(self->peer, self->port, 70 + raw, 300));
 		ASSERT_EQ(1, wait_readable(self->fd, WAIT_MS));
@@ -819,14 +828,15 @@ TEST_F(udp, timestamping_drops_and_marks)
 				sizeof(small)));
 	for (i = 0; i < 40; i++)
 		ASSERT_EQ(0, send_seq(self->peer, self->port, 100 + i, 1000));
-	usleep(100 * 1000);
-	while (recv(self->fd, buf, sizeof(buf), MSG_DONTWAIT) > 0)
+	while (wait_readable(self->fd, 300) == 1 &&
+	       recv(self->fd, buf, sizeof(buf), MSG_DONTWAIT) > 0)
 		got++;
 	EXPECT_GT(40, got);
 	ASSERT_EQ(0, send_seq(self->peer, self->port, 200, 300));
 	ASSERT_EQ(1, wait_readable(self->fd, WAIT_MS));
 	ASSERT_EQ(300, recv_cmsgs(self->fd, 0, 0, buf, sizeof(buf), cbuf,
 				  sizeof(cbuf), &msg));
+	EXPECT_EQ(200, payload_check(buf, 300));
 	p = find_cmsg(&msg, SOL_SOCKET, SO_RXQ_OVFL);
 	ASSERT_NE(NULL, p) TH_LOG("no SO_RXQ_OVFL after %d of 40 read", got);
 	memcpy(&drops, p, sizeof(drops));
@@ -860,6 +870,9 @@ TEST_F(udp, timestamping_drops_and_marks)
 	EXPECT_EQ(2, tx) TH_LOG("transmit timestamps (sched, software)");
 }
 
+/* A socket in this namespace on @port (0.0.0.0 with @wild), sharing it
+ * by @opt; @native opts it out of acceleration first.
+ */
 static int shared_socket(int port, int wild, int opt, int native)
 {
 	struct sockaddr_in sin = mkaddr(wild ? "0.0.0.0" : LOCAL_ADDR, port);
