@@ -2,8 +2,8 @@
 /*
  * Helpers of the selftest programs (the harness tests udp_poll_test and
  * tcp_recv_test; raw_accelerated() also for the tools, by sock_util.h):
- * addresses, whether a socket is accelerated, and a plain peer socket
- * opened in the other network namespace.
+ * addresses, whether a socket is accelerated, a plain peer socket opened
+ * in the other network namespace, and receiving with control messages.
  */
 #ifndef EXASOCK_SELFTESTS_PEER_UTIL_H
 #define EXASOCK_SELFTESTS_PEER_UTIL_H
@@ -15,8 +15,10 @@
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/exasock.h>
 
@@ -94,6 +96,48 @@ static inline int peer_open(const char *ns, int type, const char *ip,
 		return err;
 	}
 	return fd;
+}
+
+/* Seconds between now and the struct timespec at @p (a control message). */
+static inline long ts_age(const void *p)
+{
+	struct timespec ts, now;
+
+	memcpy(&ts, p, sizeof(ts));
+	clock_gettime(CLOCK_REALTIME, &now);
+	return labs(now.tv_sec - ts.tv_sec);
+}
+
+/* The data of the first control message of @level and @type, or NULL. */
+static inline void *find_cmsg(struct msghdr *msg, int level, int type)
+{
+	struct cmsghdr *c;
+
+	for (c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c))
+		if (c->cmsg_level == level && c->cmsg_type == type)
+			return CMSG_DATA(c);
+	return NULL;
+}
+
+/*
+ * recvmsg() of up to @len bytes with a control buffer of @clen, through
+ * the library (@raw 0) or with a raw system call; @msg is filled in.
+ */
+static inline ssize_t recv_cmsgs(int fd, int raw, int flags, void *buf,
+				 size_t len, char *cbuf, size_t clen,
+				 struct msghdr *msg)
+{
+	static struct iovec iov;
+
+	iov.iov_base = buf;
+	iov.iov_len = len;
+	memset(msg, 0, sizeof(*msg));
+	msg->msg_iov = &iov;
+	msg->msg_iovlen = 1;
+	msg->msg_control = cbuf;
+	msg->msg_controllen = clen;
+	return raw ? syscall(SYS_recvmsg, fd, msg, flags) :
+		     recvmsg(fd, msg, flags);
 }
 
 #endif /* EXASOCK_SELFTESTS_PEER_UTIL_H */
