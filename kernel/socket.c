@@ -292,8 +292,27 @@ u64 exasock_for_each_sock(struct net *net, u64 from_id,
 /* Set ring flags, if the socket has a ring yet. */
 static void exasock_twin_set_flags(struct exasock_sock *esk, u32 flags)
 {
-	if (exasock_accelerated(esk))
+	if (exasock_accelerated(esk)) {
+		smp_mb__before_atomic(); /* the state first, then its flag */
 		atomic_or(flags, &esk->rx.shared->flags);
+	}
+}
+
+/*
+ * A datagram socket's error has been taken, or there was none: the flag
+ * that sends the library to the kernel for it goes down, unless a newer
+ * error has come (exasock_on_error_report() stores it, then the flag).
+ */
+static void exasock_error_seen(struct exasock_sock *esk)
+{
+	atomic_t *flags = &esk->rx.shared->flags;
+
+	if (likely(!(atomic_read(flags) & EXASOCK_RING_F_ERROR)))
+		return;
+	atomic_andnot(EXASOCK_RING_F_ERROR, flags);
+	smp_mb__after_atomic(); /* clear, then look */
+	if (READ_ONCE(esk->sk.sk_err))
+		atomic_or(EXASOCK_RING_F_ERROR, flags);
 }
 
 /* The twin's callbacks are being restored: call its own one. */
@@ -958,6 +977,7 @@ static int exasock_recvmsg(struct socket *sock, struct msghdr *msg,
 	for (;;) {
 		/* Pending errors first, as udp_recvmsg() does. */
 		err = sock_error(&esk->sk);
+		exasock_error_seen(esk);
 		if (err)
 			break;
 		err = exasock_ring_read(&esk->rx, msg, len, flags, &hdr,
@@ -1313,6 +1333,31 @@ static int exasock_getsockopt_twin(struct exasock_sock *esk,
 	return 0;
 }
 
+/*
+ * recvmmsg() failed after it had something to return: keep the error
+ * for the next call, as the kernel's recvmmsg stores it in sk_err. A
+ * TCP socket's errors are its twin's (the mirror makes SO_ERROR see it).
+ */
+static int exasock_set_pending_error(struct exasock_sock *esk, int err)
+{
+	struct socket *twin = esk->twin;
+
+	if (err <= 0 || err > MAX_ERRNO)
+		return -EINVAL;
+	if (!twin)
+		return -EBADFD;
+	if (exasock_is_tcp(esk)) {
+		WRITE_ONCE(twin->sk->sk_err, err);
+		exasock_tcp_mirror_err(esk, twin->sk);
+		if (exasock_accelerated(esk))
+			exasock_tcp_sync_flags(esk, twin->sk);
+	} else {
+		WRITE_ONCE(esk->sk.sk_err, err);
+		exasock_twin_set_flags(esk, EXASOCK_RING_F_ERROR);
+	}
+	return 0;
+}
+
 static int exasock_setsockopt_exa(struct exasock_sock *esk, int optname,
 				  sockptr_t optval, unsigned int optlen)
 {
@@ -1329,6 +1374,8 @@ static int exasock_setsockopt_exa(struct exasock_sock *esk, int optname,
 	switch (optname) {
 	case SO_EXA_ADOPT:
 		return exasock_adopt(esk, val);
+	case SO_EXA_PENDING_ERROR:
+		return exasock_set_pending_error(esk, val);
 	case SO_EXA_SYNC:
 		if (!esk->twin)
 			return -EBADFD;

@@ -16,6 +16,19 @@ static ssize_t exa_kernel_recvmsg(int fd, struct msghdr *msg, int flags)
 	return r < 0 ? -errno : r;
 }
 
+/*
+ * One datagram from the ring, unless the socket has an error pending:
+ * udp_recvmsg() reports that before the datagrams queued behind it, so
+ * the kernel gives it (and lowers the flag once it is taken).
+ */
+static ssize_t exa_dgram_try(int fd, struct exa_sock *s, struct msghdr *msg,
+			     int flags)
+{
+	if (unlikely(exa_ring_kflags(&s->ring) & EXASOCK_RING_F_ERROR))
+		return exa_kernel_recvmsg(fd, msg, flags | MSG_DONTWAIT);
+	return exa_ring_recvmsg(&s->ring, msg, flags, s->cmsg_opts);
+}
+
 /* recvmmsg with a timeout: wait for more until @deadline_ns. */
 static ssize_t exa_recv_until(int fd, struct exa_sock *s, struct msghdr *msg,
 			      int flags, int64_t deadline_ns)
@@ -37,7 +50,7 @@ static ssize_t exa_recv_until(int fd, struct exa_sock *s, struct msghdr *msg,
 			return -errno;
 		if (pr == 0)
 			return -EAGAIN;
-		r = exa_ring_recvmsg(&s->ring, msg, flags, s->cmsg_opts);
+		r = exa_dgram_try(fd, s, msg, flags);
 		if (r != -EAGAIN && r != -EUCLEAN)
 			return r;
 		r = exa_kernel_recvmsg(fd, msg, flags | MSG_DONTWAIT);
@@ -256,7 +269,7 @@ ssize_t exa_recvmsg_sock(int fd, struct exa_sock *s, struct msghdr *msg,
 	nonblock = (flags & MSG_DONTWAIT) ||
 		   __atomic_load_n(&s->nonblock, __ATOMIC_RELAXED);
 	for (;;) {
-		r = exa_ring_recvmsg(&s->ring, msg, flags, s->cmsg_opts);
+		r = exa_dgram_try(fd, s, msg, flags);
 		if (likely(r != -EAGAIN)) {
 			if (unlikely(r == -EUCLEAN))
 				break;	/* the kernel resets the ring */
@@ -304,6 +317,18 @@ ssize_t exa_recvmsg_sock(int fd, struct exa_sock *s, struct msghdr *msg,
 	return exa_kernel_recvmsg(fd, msg, flags);
 }
 
+/* The kernel keeps @err as the socket's pending error (SO_ERROR). */
+static void exa_keep_error(int fd, int err)
+{
+	int saved = errno;
+
+	if (REAL(setsockopt)(fd, SOL_EXASOCK, SO_EXA_PENDING_ERROR, &err,
+			     sizeof(err)))
+		exa_msg("fd %d: recvmmsg could not keep error %d: %s", fd, err,
+			strerror(errno));
+	errno = saved;
+}
+
 /**
  * exa_recvmmsg_sock - recvmmsg(2) on an accelerated socket
  *
@@ -311,7 +336,10 @@ ssize_t exa_recvmsg_sock(int fd, struct exa_sock *s, struct msghdr *msg,
  * say; MSG_WAITFORONE makes the rest non-blocking. Unlike Linux (and the
  * original exasock), @tmo also bounds the wait for the later datagrams,
  * so a call never blocks past it once it has something to return. The
- * time left is written back to @tmo, as Linux does.
+ * time left is written back to @tmo, as Linux does. An error after the
+ * first datagram is kept on the socket for the next call, as Linux keeps
+ * it, but for an interruption: the signal has been handled, and the
+ * datagrams are returned (Linux would fail the next call with EINTR).
  *
  * Return: datagrams received or -errno (only when there are none).
  */
@@ -339,6 +367,8 @@ int exa_recvmmsg_sock(int fd, struct exa_sock *s, struct mmsghdr *vec,
 		if (r < 0) {
 			if (!i)
 				return r;
+			if (r != -EAGAIN && r != -EINTR)
+				exa_keep_error(fd, -r);
 			break;
 		}
 		vec[i].msg_len = r;

@@ -6,8 +6,8 @@
  * SO_RCVLOWAT (a peek waits for all it asked for), SO_RCVTIMEO (also when
  * the library spins without limit), the stream around an urgent byte read
  * with MSG_OOB (reads stop at the urgent mark), receive timestamps and
- * TCP_INQ, and a many-iovec MSG_WAITALL read on a thread with a
- * small stack.
+ * TCP_INQ, a reset that ends a recvmmsg, and a many-iovec MSG_WAITALL
+ * read on a thread with a small stack.
  *
  * Run under the launcher in namespace A; the peer is a plain socket
  * opened in namespace B (EXA_PEER_NETNS, a name under /run/netns):
@@ -563,6 +563,37 @@ TEST_F(tcp, reset_after_bytes)
 	EXPECT_EQ(-1, stream_mismatch(buf, 0, 100));
 	n = recv(self->fd, buf, sizeof(buf), 0);
 	EXPECT_EQ(-1, n) TH_LOG("then %zd", n);
+	EXPECT_EQ(ECONNRESET, errno);
+}
+
+/*
+ * recvmmsg on a stream: a reset while it waits for its second message
+ * ends the call with the first, and the error stays for the next call,
+ * as Linux's recvmmsg keeps it.
+ */
+TEST_F(tcp, recvmmsg_keeps_the_reset)
+{
+	unsigned char bufs[2][1000];
+	struct iovec iov[2] = { { bufs[0], 1000 }, { bufs[1], 1000 } };
+	struct mmsghdr vec[2];
+	pthread_t th;
+	int rc;
+
+	memset(vec, 0, sizeof(vec));
+	vec[0].msg_hdr.msg_iov = &iov[0];
+	vec[0].msg_hdr.msg_iovlen = 1;
+	vec[1].msg_hdr.msg_iov = &iov[1];
+	vec[1].msg_hdr.msg_iovlen = 1;
+	ASSERT_EQ(0, send_stream(self->peer, 0, 100));
+	ASSERT_EQ(0, wait_inq(self->fd, 100));
+	ASSERT_EQ(0, pthread_create(&th, NULL, late_reset, &self->peer));
+	rc = recvmmsg(self->fd, vec, 2, 0, NULL);
+	pthread_join(th, NULL);
+	self->peer = -1;	/* closed by late_reset() */
+	ASSERT_EQ(1, rc) TH_LOG("recvmmsg: %d: %s", rc, strerror(errno));
+	ASSERT_EQ(100, vec[0].msg_len);
+	EXPECT_EQ(-1, stream_mismatch(bufs[0], 0, 100));
+	EXPECT_EQ(-1, recv(self->fd, bufs[0], sizeof(bufs[0]), 0));
 	EXPECT_EQ(ECONNRESET, errno);
 }
 

@@ -22,6 +22,8 @@ POLL_TEST=$TOP/selftests/build/udp_poll_test
 tap_plan 5
 setup_pair
 attach_a || tap_fail "attach exa0"
+# the pending-error cases want one port unreachable per send
+ip netns exec "$NS_B" sysctl -qw net.ipv4.icmp_ratelimit=0
 
 tap_run "udp_poll_test, Linux's own UDP" \
 	in_a env EXA_PEER_NETNS="$NS_B" "$POLL_TEST"

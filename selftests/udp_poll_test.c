@@ -5,8 +5,9 @@
  * woken by a datagram, connected and unconnected sockets, SO_RCVTIMEO,
  * the signal mask of ppoll, pselect and epoll_pwait, control messages
  * (also SO_TIMESTAMPING, SO_RXQ_OVFL, SO_RCVMARK and transmit timestamps,
- * and timestamp options set before bind), a broken consumer index, and
- * sends corked (MSG_MORE, UDP_CORK) or segmented (UDP_SEGMENT).
+ * and timestamp options set before bind), a broken consumer index, sends
+ * corked (MSG_MORE, UDP_CORK) or segmented (UDP_SEGMENT), and pending
+ * errors (ICMP port unreachable) met by recv and recvmmsg.
  *
  * Run under the launcher in namespace A. The sending peer is a plain
  * socket opened in namespace B (EXA_PEER_NETNS, a name under /run/netns)
@@ -1126,6 +1127,138 @@ TEST_F(udp, sigmask_lets_the_signal_in)
 	}
 	close(ep);
 	pthread_sigmask(SIG_UNBLOCK, &block, NULL);
+}
+
+/*
+ * Close the peer, then send to it from the connected @fd: its ICMP port
+ * unreachable comes back as @fd's pending error. Wait for it (POLLERR).
+ */
+static int provoke_refusal(int fd, int *peer)
+{
+	struct pollfd p = { .fd = fd };
+	int i;
+
+	close(*peer);
+	*peer = -1;
+	if (send(fd, "x", 1, 0) != 1)
+		return -1;
+	for (i = 0; i < WAIT_MS / 10; i++) {
+		if (poll(&p, 1, 0) == 1 && (p.revents & POLLERR))
+			return 0;
+		usleep(10000);	/* readable all along: poll would not wait */
+	}
+	return -1;
+}
+
+static void recvmmsg_setup(struct mmsghdr *vec, struct iovec *iov,
+			   char (*bufs)[256], unsigned int n)
+{
+	unsigned int i;
+
+	memset(vec, 0, n * sizeof(*vec));
+	for (i = 0; i < n; i++) {
+		iov[i] = (struct iovec){ bufs[i], sizeof(bufs[i]) };
+		vec[i].msg_hdr.msg_iov = &iov[i];
+		vec[i].msg_hdr.msg_iovlen = 1;
+	}
+}
+
+/*
+ * A pending error is reported before the datagrams queued ahead of it,
+ * by recv and by recvmmsg, as udp_recvmsg() reports it; the datagrams
+ * are still there afterwards.
+ */
+TEST_F(udp, pending_error_comes_first)
+{
+	struct sockaddr_in peer = mkaddr(PEER_ADDR, self->peer_port);
+	char bufs[4][256];
+	struct mmsghdr vec[4];
+	struct iovec iov[4];
+	socklen_t len = sizeof(int);
+	int err = -1, rc;
+
+	ASSERT_EQ(0, connect(self->fd, (struct sockaddr *)&peer,
+			     sizeof(peer)));
+	ASSERT_EQ(0, send_seq(self->peer, self->port, 20, 100));
+	ASSERT_EQ(0, send_seq(self->peer, self->port, 21, 101));
+	ASSERT_EQ(0, send_seq(self->peer, self->port, 22, 102));
+	ASSERT_EQ(1, wait_readable(self->fd, WAIT_MS));
+	ASSERT_EQ(0, provoke_refusal(self->fd, &self->peer));
+
+	/* the error first, then the datagrams; each error once */
+	recvmmsg_setup(vec, iov, bufs, 4);
+	rc = recvmmsg(self->fd, vec, 4, MSG_DONTWAIT, NULL);
+	EXPECT_EQ(-1, rc);
+	EXPECT_EQ(ECONNREFUSED, errno);
+	expect_seq(_metadata, self->fd, 20, 100);
+
+	ASSERT_EQ(0, provoke_refusal(self->fd, &self->peer));	/* again */
+	EXPECT_EQ(-1, recv(self->fd, bufs[0], sizeof(bufs[0]), MSG_DONTWAIT));
+	EXPECT_EQ(ECONNREFUSED, errno);
+
+	rc = recvmmsg(self->fd, vec, 4, MSG_DONTWAIT, NULL);
+	ASSERT_EQ(2, rc) TH_LOG("recvmmsg: %s", strerror(errno));
+	EXPECT_EQ(101, vec[0].msg_len);
+	EXPECT_EQ(21, payload_check(bufs[0], vec[0].msg_len));
+	EXPECT_EQ(102, vec[1].msg_len);
+	EXPECT_EQ(22, payload_check(bufs[1], vec[1].msg_len));
+	EXPECT_EQ(0, getsockopt(self->fd, SOL_SOCKET, SO_ERROR, &err, &len));
+	EXPECT_EQ(0, err);
+}
+
+struct late_refusal {
+	int fd;
+	int delay_ms;
+};
+
+static void *late_refusal(void *arg)
+{
+	struct late_refusal *lr = arg;
+	struct timespec ts = { 0, lr->delay_ms * 1000000L };
+
+	nanosleep(&ts, NULL);
+	send(lr->fd, "x", 1, 0);
+	return NULL;
+}
+
+/*
+ * An error that comes while recvmmsg waits for its second datagram ends
+ * the call with the first, and stays on the socket for the next call
+ * and SO_ERROR, as Linux's recvmmsg keeps it.
+ */
+TEST_F(udp, recvmmsg_keeps_a_later_error)
+{
+	struct sockaddr_in peer = mkaddr(PEER_ADDR, self->peer_port);
+	struct late_refusal lr = { self->fd, 200 };
+	struct timespec tmo = { 5, 0 };
+	char bufs[2][256];
+	struct mmsghdr vec[2];
+	struct iovec iov[2];
+	socklen_t len = sizeof(int);
+	pthread_t th;
+	int err = -1, rc;
+
+	ASSERT_EQ(0, connect(self->fd, (struct sockaddr *)&peer,
+			     sizeof(peer)));
+	ASSERT_EQ(0, fcntl(self->fd, F_SETFL, 0));	/* blocking */
+	ASSERT_EQ(0, send_seq(self->peer, self->port, 30, 130));
+	ASSERT_EQ(1, wait_readable(self->fd, WAIT_MS));
+	close(self->peer);
+	self->peer = -1;
+
+	recvmmsg_setup(vec, iov, bufs, 2);
+	ASSERT_EQ(0, pthread_create(&th, NULL, late_refusal, &lr));
+	rc = recvmmsg(self->fd, vec, 2, 0, &tmo);
+	pthread_join(th, NULL);
+	ASSERT_EQ(1, rc) TH_LOG("recvmmsg: %s", strerror(errno));
+	EXPECT_EQ(130, vec[0].msg_len);
+	EXPECT_EQ(30, payload_check(bufs[0], vec[0].msg_len));
+	EXPECT_LT(0, tmo.tv_sec);	/* it did not wait for the timeout */
+
+	EXPECT_EQ(0, getsockopt(self->fd, SOL_SOCKET, SO_ERROR, &err, &len));
+	EXPECT_EQ(ECONNREFUSED, err);
+	EXPECT_EQ(-1, recv(self->fd, bufs[0], sizeof(bufs[0]), MSG_DONTWAIT));
+	EXPECT_EQ(EAGAIN, errno);
 }
 
 TEST_HARNESS_MAIN

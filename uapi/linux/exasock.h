@@ -111,6 +111,12 @@
  * does (0 asks for the count) and comes back as the count.
  */
 #define SO_EXA_TWIN_SOCKOPT		10
+/* int (write only): an error, a positive errno, that recvmmsg() met after
+ * it had datagrams (or bytes) to return. The socket keeps it as its
+ * pending error, for SO_ERROR, poll's POLLERR and the next receive, as
+ * the kernel's own recvmmsg keeps it. EINVAL outside 1..4095.
+ */
+#define SO_EXA_PENDING_ERROR		11
 
 struct exasock_sockopt {
 	__u32 level;		/* SOL_SOCKET */
